@@ -1,0 +1,28 @@
+// The subcommand table: each verb registers its options on a CLI11 subcommand and returns the
+// function that runs it. main.cpp lists them in kCommands; adding a verb is one row there plus
+// one cmd_<verb>.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "core/status.h"
+
+namespace quorum::cli {
+
+// Runs after parsing; returns the process exit code.
+using RunFn = std::function<int()>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  RunFn (*setup)(CLI::App& sub);
+};
+
+RunFn setup_info(CLI::App& sub);
+
+// Prints a library error as "error: <message>" and returns exit code 1.
+int report_error(const Status& status);
+
+}  // namespace quorum::cli

@@ -1,0 +1,41 @@
+// quorum: run, quantize, merge and combine local LLMs. Every verb is a thin layer over the
+// library; see `quorum --help`.
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "commands.h"
+#include "core/status.h"
+
+namespace quorum::cli {
+
+int report_error(const Status& status) {
+  fmt::print(stderr, "error: {}\n", status.to_string());
+  return 1;
+}
+
+namespace {
+const Command kCommands[] = {
+    {"info", "Show a model file's architecture, hyper-parameters, tensors and tokenizer",
+     setup_info},
+};
+}  // namespace
+
+}  // namespace quorum::cli
+
+int main(int argc, char** argv) {
+  using namespace quorum::cli;
+  CLI::App app{"quorum: run, quantize, merge and combine local LLMs on the CPU"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "quorum 0.1.0");
+  std::vector<std::pair<CLI::App*, RunFn>> runs;
+  for (const Command& c : kCommands) {
+    CLI::App* sub = app.add_subcommand(c.name, c.summary);
+    runs.emplace_back(sub, c.setup(*sub));
+  }
+  CLI11_PARSE(app, argc, argv);
+  for (auto& [sub, run] : runs) {
+    if (sub->parsed()) return run();
+  }
+  return 0;
+}
