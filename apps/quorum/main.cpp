@@ -18,6 +18,7 @@ namespace {
 const Command kCommands[] = {
     {"info", "Show a model file's architecture, hyper-parameters, tensors and tokenizer",
      setup_info},
+    {"pull", "Download a model from a Hugging Face-compatible hub (resume, checksum)", setup_pull},
 };
 }  // namespace
 
