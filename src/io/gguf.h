@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -136,11 +137,17 @@ class Writer {
   // Owned data.
   Status add_tensor(const std::string& name, DType type, std::vector<int64_t> ne,
                     std::vector<uint8_t> data);
+  // Data produced when the file is written, one tensor at a time, so multi-gigabyte outputs
+  // (quantization, synthetic models) never sit in memory whole. `produce` fills exactly
+  // row_size(type, ne[0]) * rows bytes into `out` (already sized) or returns an error.
+  using Producer = std::function<Status(uint8_t* out, size_t nbytes)>;
+  Status add_tensor_lazy(const std::string& name, DType type, std::vector<int64_t> ne,
+                         Producer produce);
 
   // Writes to `path` atomically (temporary file, then rename).
   Status write(const std::string& path) const;
   // The whole file in memory (tests, small files).
-  std::vector<uint8_t> to_bytes() const;
+  Result<std::vector<uint8_t>> to_bytes() const;
 
  private:
   struct Pending {
@@ -150,6 +157,7 @@ class Writer {
     const void* data;
     size_t nbytes;
     std::shared_ptr<std::vector<uint8_t>> owned;
+    Producer produce;  // set for lazy tensors (data is then null)
   };
   Status check_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne,
                       size_t nbytes) const;

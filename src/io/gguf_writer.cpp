@@ -115,7 +115,17 @@ Status Writer::check_tensor(const std::string& name, DType type, const std::vect
 Status Writer::add_tensor_view(const std::string& name, DType type, std::vector<int64_t> ne,
                                const void* data, size_t nbytes) {
   QUORUM_TRY(check_tensor(name, type, ne, nbytes));
-  tensors_.push_back({name, type, std::move(ne), data, nbytes, nullptr});
+  tensors_.push_back({name, type, std::move(ne), data, nbytes, nullptr, nullptr});
+  return Status::ok();
+}
+
+Status Writer::add_tensor_lazy(const std::string& name, DType type, std::vector<int64_t> ne,
+                               Producer produce) {
+  int64_t n = 1;
+  for (int64_t d : ne) n *= d;
+  const size_t nbytes = ne.empty() ? 0 : row_size(type, ne[0]) * static_cast<size_t>(n / ne[0]);
+  QUORUM_TRY(check_tensor(name, type, ne, nbytes));
+  tensors_.push_back({name, type, std::move(ne), nullptr, nbytes, nullptr, std::move(produce)});
   return Status::ok();
 }
 
@@ -123,7 +133,7 @@ Status Writer::add_tensor(const std::string& name, DType type, std::vector<int64
                           std::vector<uint8_t> data) {
   QUORUM_TRY(check_tensor(name, type, ne, data.size()));
   auto owned = std::make_shared<std::vector<uint8_t>>(std::move(data));
-  tensors_.push_back({name, type, std::move(ne), owned->data(), owned->size(), owned});
+  tensors_.push_back({name, type, std::move(ne), owned->data(), owned->size(), owned, nullptr});
   return Status::ok();
 }
 
@@ -157,11 +167,17 @@ std::vector<uint8_t> Writer::header_bytes() const {
   return std::move(b.bytes());
 }
 
-std::vector<uint8_t> Writer::to_bytes() const {
+Result<std::vector<uint8_t>> Writer::to_bytes() const {
   std::vector<uint8_t> out = header_bytes();
   for (const Pending& t : tensors_) {
-    const auto* p = static_cast<const uint8_t*>(t.data);
-    out.insert(out.end(), p, p + t.nbytes);
+    const size_t at = out.size();
+    out.resize(at + t.nbytes);
+    if (t.produce) {
+      Status s = t.produce(out.data() + at, t.nbytes);
+      if (!s.is_ok()) return s.with_context("tensor '" + t.name + "'");
+    } else {
+      std::memcpy(out.data() + at, t.data, t.nbytes);
+    }
     out.resize(align_up(out.size(), alignment_), 0);
   }
   return out;
@@ -178,8 +194,21 @@ Status Writer::write(const std::string& path) const {
   const std::vector<uint8_t> header = header_bytes();
   ok = ok && std::fwrite(header.data(), 1, header.size(), f) == header.size();
   static const uint8_t kZeros[64] = {0};
+  std::vector<uint8_t> buf;
+  Status produced;
   for (const Pending& t : tensors_) {
-    ok = ok && std::fwrite(t.data, 1, t.nbytes, f) == t.nbytes;
+    const void* data = t.data;
+    if (ok && t.produce) {
+      buf.resize(t.nbytes);
+      produced = t.produce(buf.data(), t.nbytes);
+      if (!produced.is_ok()) {
+        produced.with_context("tensor '" + t.name + "'");
+        ok = false;
+        break;
+      }
+      data = buf.data();
+    }
+    ok = ok && std::fwrite(data, 1, t.nbytes, f) == t.nbytes;
     const size_t pad = align_up(t.nbytes, alignment_) - t.nbytes;
     for (size_t done = 0; ok && done < pad;) {
       const size_t n = std::min(pad - done, sizeof(kZeros));
@@ -189,6 +218,10 @@ Status Writer::write(const std::string& path) const {
   }
   const int err = errno;
   ok = (std::fclose(f) == 0) && ok;
+  if (!produced.is_ok()) {
+    std::remove(tmp.c_str());
+    return produced;
+  }
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     return Error(ErrorCode::kIoError, "cannot write file").where(path).actual(std::strerror(err));

@@ -54,7 +54,9 @@ TEST(Gguf, WriterRoundTripsMetadataAndTensors) {
   for (const auto& t : src->tensors()) {
     ASSERT_TRUE(w.add_tensor_view(t.name, t.type, t.ne, t.data, t.nbytes));
   }
-  const std::vector<uint8_t> bytes = w.to_bytes();
+  auto written = w.to_bytes();
+  ASSERT_TRUE(written) << written.status().to_string();
+  const std::vector<uint8_t>& bytes = *written;
   auto back = File::parse(bytes.data(), bytes.size(), "mem");
   ASSERT_TRUE(back) << back.status().to_string();
   ASSERT_EQ(back->metadata().size(), src->metadata().size());
@@ -76,6 +78,41 @@ TEST(Gguf, WriterRoundTripsMetadataAndTensors) {
   const auto orig = quorum::testing::read_file(shared_path("taskmodels/qt-qwen.gguf"));
   EXPECT_EQ(orig.size(), bytes.size());
   EXPECT_TRUE(std::memcmp(orig.data(), bytes.data(), std::min(orig.size(), bytes.size())) == 0);
+}
+
+TEST(Gguf, LazyTensorsStreamToDiskAndErrorsLeaveNoFile) {
+  const std::string dir = quorum::testing::temp_dir("gguf");
+  Writer w;
+  w.set("general.architecture", Value::str("llama"));
+  ASSERT_TRUE(w.add_tensor_lazy("a", DType::kF32, {4, 3}, [](uint8_t* out, size_t n) {
+    for (size_t i = 0; i < n / 4; ++i) reinterpret_cast<float*>(out)[i] = static_cast<float>(i);
+    return Status::ok();
+  }));
+  ASSERT_TRUE(w.write(dir + "/m.gguf"));
+  auto f = File::open(dir + "/m.gguf");
+  ASSERT_TRUE(f) << f.status().to_string();
+  const TensorInfo* a = f->find_tensor("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(reinterpret_cast<const float*>(a->data)[11], 11.0f);
+
+  Writer bad;
+  ASSERT_TRUE(bad.add_tensor_lazy("b", DType::kF32, {4}, [](uint8_t*, size_t) -> Status {
+    return Error(ErrorCode::kInvalidArgument, "no data for you");
+  }));
+  Status s = bad.write(dir + "/bad.gguf");
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("tensor 'b': no data for you"), std::string::npos) << s.message();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad.gguf"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad.gguf.tmp"));
+}
+
+TEST(Gguf, WriterRejectsShapeAndSizeMismatches) {
+  Writer w;
+  std::vector<uint8_t> bytes(18 * 2);
+  EXPECT_EQ(w.add_tensor("q", DType::kQ4_0, {48}, bytes).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(w.add_tensor("q", DType::kQ4_0, {32}, bytes).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(w.add_tensor("q", DType::kQ4_0, {64}, bytes).is_ok());
+  EXPECT_EQ(w.add_tensor("q", DType::kQ4_0, {64}, bytes).code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(Gguf, VocabOnlyFilesWithoutPaddingParse) {
