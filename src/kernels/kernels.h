@@ -19,6 +19,7 @@
 
 #include "core/cpu.h"
 #include "core/thread_pool.h"
+#include "kernels/kernel_table.h"
 #include "tensor/dtype.h"
 
 namespace quorum::kernels {
@@ -37,6 +38,10 @@ class Kernels {
   // Picks the best implementation the CPU supports; `max_isa` caps it (tests, benchmarks).
   explicit Kernels(const CpuFeatures& cpu, Isa max_isa = Isa::kAvx512);
   Isa isa() const { return isa_; }
+
+  // True when dot/matmul/quantize_activation handle this weight type (check at model load;
+  // calling them with an unsupported type is a bug).
+  bool supports(DType weight_type) const;
 
   // Converts one F32 activation row x[k] to vec_dot_type(weight_type), writing
   // activation_row_size(weight_type, k) bytes to y.
@@ -60,6 +65,7 @@ class Kernels {
  private:
   Isa isa_;
   CpuFeatures cpu_;
+  KernelTable table_;  // function per type, reference entries overwritten by SIMD ones
 };
 
 // RoPE on one head vector x[head_dim] at position pos, in place.

@@ -1,0 +1,166 @@
+// Kernels: picks the instruction set once, fills the function table (reference first, then the
+// SIMD entries the CPU can run), and implements matmul on top of the table: convert the
+// activations once, then tile weight rows x activation columns over the thread pool.
+#include "kernels/kernels.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels/ref/ref.h"
+
+namespace quorum::kernels {
+
+DType vec_dot_type(DType weight_type) {
+  switch (weight_type) {
+    case DType::kF32: return DType::kF32;
+    case DType::kF16: return DType::kF16;
+    case DType::kBF16: return DType::kBF16;
+    case DType::kQ4_0:
+    case DType::kQ5_0:
+    case DType::kQ8_0:
+    case DType::kIQ4_NL: return DType::kQ8_0;
+    case DType::kQ4_1:
+    case DType::kQ5_1: return DType::kQ8_1;
+    default: return DType::kQ8_K;  // K-quants and the IQ types with 256-element blocks
+  }
+}
+
+size_t activation_row_size(DType weight_type, int64_t k) {
+  return row_size(vec_dot_type(weight_type), k);
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return "scalar";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
+  }
+  return "unknown";
+}
+
+void fill_ref(KernelTable& t) {
+  auto set_dot = [&](DType d, DotFn f) { t.dot[type_index(d)] = f; };
+  set_dot(DType::kF32, ref::dot_f32);
+  set_dot(DType::kF16, ref::dot_f16);
+  set_dot(DType::kBF16, ref::dot_bf16);
+  set_dot(DType::kQ4_0, ref::dot_q4_0_q8_0);
+  set_dot(DType::kQ4_1, ref::dot_q4_1_q8_1);
+  set_dot(DType::kQ5_0, ref::dot_q5_0_q8_0);
+  set_dot(DType::kQ5_1, ref::dot_q5_1_q8_1);
+  set_dot(DType::kQ8_0, ref::dot_q8_0_q8_0);
+  set_dot(DType::kIQ4_NL, ref::dot_iq4_nl_q8_0);
+  set_dot(DType::kQ2_K, ref::dot_q2_K_q8_K);
+  set_dot(DType::kQ3_K, ref::dot_q3_K_q8_K);
+  set_dot(DType::kQ4_K, ref::dot_q4_K_q8_K);
+  set_dot(DType::kQ5_K, ref::dot_q5_K_q8_K);
+  set_dot(DType::kQ6_K, ref::dot_q6_K_q8_K);
+  auto set_q = [&](DType d, QuantizeFn f) { t.quantize[type_index(d)] = f; };
+  set_q(DType::kF32, ref::quantize_row_f32);
+  set_q(DType::kF16, ref::quantize_row_f16);
+  set_q(DType::kBF16, ref::quantize_row_bf16);
+  set_q(DType::kQ8_0, ref::quantize_row_q8_0);
+  set_q(DType::kQ8_1, ref::quantize_row_q8_1);
+  set_q(DType::kQ8_K, ref::quantize_row_q8_K);
+  t.rms_norm = ref::rms_norm;
+  t.softmax = ref::softmax;
+  t.swiglu = ref::swiglu;
+}
+
+namespace {
+
+Isa choose_isa(const CpuFeatures& cpu, Isa max_isa) {
+  const bool avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
+  const bool avx512 = avx2 && cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512vnni;
+  if (max_isa == Isa::kAvx512 && avx512) return Isa::kAvx512;
+  if (max_isa != Isa::kScalar && avx2) return Isa::kAvx2;
+  return Isa::kScalar;
+}
+
+}  // namespace
+
+Kernels::Kernels(const CpuFeatures& cpu, Isa max_isa) : isa_(choose_isa(cpu, max_isa)), cpu_(cpu) {
+  fill_ref(table_);
+  if (isa_ == Isa::kAvx2 || isa_ == Isa::kAvx512) fill_avx2(table_);
+  if (isa_ == Isa::kAvx512) fill_avx512(table_);
+}
+
+bool Kernels::supports(DType weight_type) const {
+  if (static_cast<uint32_t>(weight_type) >= kDTypeIdLimit) return false;
+  return table_.dot[type_index(weight_type)] != nullptr &&
+         table_.quantize[type_index(vec_dot_type(weight_type))] != nullptr;
+}
+
+void Kernels::quantize_activation(DType weight_type, const float* x, void* y, int64_t k) const {
+  const QuantizeFn fn = table_.quantize[type_index(vec_dot_type(weight_type))];
+  assert(fn && "quantize_activation: unsupported weight type (check supports())");
+  if (fn) fn(x, y, k);
+}
+
+float Kernels::dot(DType weight_type, const void* w, const void* x, int64_t k) const {
+  const DotFn fn = table_.dot[type_index(weight_type)];
+  assert(fn && "dot: unsupported weight type (check supports())");
+  return fn ? fn(w, x, k) : std::numeric_limits<float>::quiet_NaN();
+}
+
+void Kernels::matmul(ThreadPool& pool, DType wtype, const void* w, int64_t rows, int64_t k,
+                     const float* x, int64_t n, float* y) const {
+  const DType at = vec_dot_type(wtype);
+  const DotFn dot_fn = table_.dot[type_index(wtype)];
+  const QuantizeFn quant_fn = table_.quantize[type_index(at)];
+  assert(dot_fn && quant_fn && "matmul: unsupported weight type (check supports())");
+  if (!dot_fn || !quant_fn) {
+    std::fill(y, y + rows * n, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  const size_t w_row = row_size(wtype, k);
+  const size_t a_row = row_size(at, k);
+  const uint8_t* wb = static_cast<const uint8_t*>(w);  // (rows, w_row bytes)
+
+  // Activations converted once: (n, a_row bytes). F32 weights take X as it is.
+  std::vector<uint8_t> converted;
+  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
+  if (at != DType::kF32) {
+    converted.resize(a_row * static_cast<size_t>(n));
+    pool.parallel_for(n, 1, [&](int64_t b, int64_t e, int) {
+      for (int64_t j = b; j < e; ++j) quant_fn(x + j * k, converted.data() + j * a_row, k);
+    });
+    act = converted.data();
+  }
+
+  if (n == 1) {
+    // Generation: stream the weights once, rows split evenly over the threads.
+    pool.parallel_for(rows, 8, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) y[i] = dot_fn(wb + i * w_row, act, k);
+    });
+    return;
+  }
+  // Prompt: tiles of kRowTile weight rows (stay in L1/L2) x kColTile activation rows (stay in L2).
+  constexpr int64_t kRowTile = 16;
+  constexpr int64_t kColTile = 64;
+  pool.parallel_for(rows, kRowTile, [&](int64_t b, int64_t e, int) {
+    for (int64_t j0 = 0; j0 < n; j0 += kColTile) {
+      const int64_t j1 = std::min(n, j0 + kColTile);
+      for (int64_t i0 = b; i0 < e; i0 += kRowTile) {
+        const int64_t i1 = std::min(e, i0 + kRowTile);
+        for (int64_t j = j0; j < j1; ++j) {
+          const uint8_t* aj = act + j * a_row;
+          float* yj = y + j * rows;
+          for (int64_t i = i0; i < i1; ++i) yj[i] = dot_fn(wb + i * w_row, aj, k);
+        }
+      }
+    }
+  });
+}
+
+void Kernels::rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps) const {
+  table_.rms_norm(x, weight, y, n, eps);
+}
+void Kernels::softmax(float* x, int64_t n) const { table_.softmax(x, n); }
+void Kernels::swiglu(const float* gate, const float* up, float* y, int64_t n) const {
+  table_.swiglu(gate, up, y, n);
+}
+
+}  // namespace quorum::kernels

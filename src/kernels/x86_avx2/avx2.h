@@ -1,0 +1,16 @@
+// AVX2 + FMA + F16C kernels (this folder is compiled with -mavx2 -mfma -mf16c; only call these
+// after Kernels checked the CPU). Rule for this folder: no inline functions or templates shared
+// with generic code (no <algorithm>, no core/fp16.h helpers), so the linker can never pick an
+// AVX2-compiled copy of a function the generic code also uses.
+#pragma once
+
+#include <cstdint>
+
+namespace quorum::kernels::avx2 {
+
+float dot_f32(const void* w, const void* x, int64_t k);
+float dot_f16(const void* w, const void* x, int64_t k);
+float dot_bf16(const void* w, const void* x, int64_t k);
+void quantize_row_f16(const float* x, void* y, int64_t k);
+
+}  // namespace quorum::kernels::avx2

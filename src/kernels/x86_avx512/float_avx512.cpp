@@ -1,0 +1,97 @@
+// AVX-512 dot products of the plain types: four 16-lane F32 FMA accumulators (64 elements per
+// step), masked loads for the tail; F16 and BF16 are widened to F32 on load.
+#include <immintrin.h>
+
+#include "kernels/x86_avx512/avx512.h"
+
+namespace quorum::kernels::avx512 {
+namespace {
+
+inline __mmask16 tail_mask(int64_t left) {
+  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
+}
+
+inline __m512 load_f16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+inline __m512 load_f16_mask(const uint16_t* p, __mmask16 m) {
+  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+}
+inline __m512 load_bf16(const uint16_t* p) {
+  const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+inline __m512 load_bf16_mask(const uint16_t* p, __mmask16 m) {
+  const __m512i v = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+}  // namespace
+
+float dot_f32(const void* w, const void* x, int64_t k) {
+  const float* a = static_cast<const float*>(w);  // (k)
+  const float* b = static_cast<const float*>(x);  // (k)
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 64 <= k; i += 64) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), acc3);
+  }
+  for (; i < k; i += 16) {
+    const __mmask16 m = tail_mask(k - i);
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+float dot_f16(const void* w, const void* x, int64_t k) {
+  const uint16_t* a = static_cast<const uint16_t*>(w);  // (k) F16
+  const uint16_t* b = static_cast<const uint16_t*>(x);  // (k) F16
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 64 <= k; i += 64) {
+    acc0 = _mm512_fmadd_ps(load_f16(a + i), load_f16(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(load_f16(a + i + 16), load_f16(b + i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(load_f16(a + i + 32), load_f16(b + i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(load_f16(a + i + 48), load_f16(b + i + 48), acc3);
+  }
+  for (; i < k; i += 16) {
+    const __mmask16 m = tail_mask(k - i);
+    acc0 = _mm512_fmadd_ps(load_f16_mask(a + i, m), load_f16_mask(b + i, m), acc0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+float dot_bf16(const void* w, const void* x, int64_t k) {
+  const uint16_t* a = static_cast<const uint16_t*>(w);  // (k) BF16
+  const uint16_t* b = static_cast<const uint16_t*>(x);  // (k) BF16
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 64 <= k; i += 64) {
+    acc0 = _mm512_fmadd_ps(load_bf16(a + i), load_bf16(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(load_bf16(a + i + 16), load_bf16(b + i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(load_bf16(a + i + 32), load_bf16(b + i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(load_bf16(a + i + 48), load_bf16(b + i + 48), acc3);
+  }
+  for (; i < k; i += 16) {
+    const __mmask16 m = tail_mask(k - i);
+    acc0 = _mm512_fmadd_ps(load_bf16_mask(a + i, m), load_bf16_mask(b + i, m), acc0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+void quantize_row_f16(const float* x, void* vy, int64_t k) {
+  uint16_t* y = static_cast<uint16_t*>(vy);  // (k)
+  for (int64_t i = 0; i < k; i += 16) {
+    const __mmask16 m = tail_mask(k - i);
+    const __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm256_mask_storeu_epi16(y + i, m, h);
+  }
+}
+
+}  // namespace quorum::kernels::avx512

@@ -1,0 +1,15 @@
+// Registers the AVX-512 kernels in the function table (after fill_avx2, so anything not set here
+// keeps the AVX2 or reference entry).
+#include "kernels/kernel_table.h"
+#include "kernels/x86_avx512/avx512.h"
+
+namespace quorum::kernels {
+
+void fill_avx512(KernelTable& t) {
+  t.dot[type_index(DType::kF32)] = avx512::dot_f32;
+  t.dot[type_index(DType::kF16)] = avx512::dot_f16;
+  t.dot[type_index(DType::kBF16)] = avx512::dot_bf16;
+  t.quantize[type_index(DType::kF16)] = avx512::quantize_row_f16;
+}
+
+}  // namespace quorum::kernels
