@@ -9,6 +9,16 @@ void fill_avx2(KernelTable& t) {
   t.dot[type_index(DType::kF16)] = avx2::dot_f16;
   t.dot[type_index(DType::kBF16)] = avx2::dot_bf16;
   t.quantize[type_index(DType::kF16)] = avx2::quantize_row_f16;
+  t.quantize[type_index(DType::kQ8_0)] = avx2::quantize_row_q8_0;
+  t.quantize[type_index(DType::kQ8_1)] = avx2::quantize_row_q8_1;
+  t.quantize[type_index(DType::kQ8_K)] = avx2::quantize_row_q8_K;
+  t.dot[type_index(DType::kQ8_0)] = avx2::dot_q8_0_q8_0;
+  t.dot[type_index(DType::kQ4_0)] = avx2::dot_q4_0_q8_0;
+  t.dot[type_index(DType::kQ2_K)] = avx2::dot_q2_K_q8_K;
+  t.dot[type_index(DType::kQ3_K)] = avx2::dot_q3_K_q8_K;
+  t.dot[type_index(DType::kQ4_K)] = avx2::dot_q4_K_q8_K;
+  t.dot[type_index(DType::kQ5_K)] = avx2::dot_q5_K_q8_K;
+  t.dot[type_index(DType::kQ6_K)] = avx2::dot_q6_K_q8_K;
 }
 
 }  // namespace quorum::kernels
