@@ -83,6 +83,11 @@ class File {
   // Parses bytes already in memory (fuzzing, tests); `keep` keeps them alive if non-null.
   static Result<File> parse(const uint8_t* data, size_t size, const std::string& name,
                             std::shared_ptr<const void> keep = nullptr);
+  // Assembles a File from metadata and tensors another format produced (safetensors, llama2.c
+  // imports). Each tensor's `data` must point at `nbytes` bytes that `keep` keeps alive; names
+  // must be unique and sizes must match shapes.
+  static Result<File> from_parts(std::string path, std::vector<std::pair<std::string, Value>> kv,
+                                 std::vector<TensorInfo> tensors, std::shared_ptr<const void> keep);
 
   const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }

@@ -271,7 +271,17 @@ Result<File> File::parse(const uint8_t* data, size_t size, const std::string& na
           .expected(fmt::format("a multiple of {}", f.alignment_))
           .actual(std::to_string(ti.offset));
     }
-    ti.nbytes = static_cast<size_t>(n_el / tr->block_size) * tr->type_size;
+    // n_el fits in int64 but n_el / block_size * type_size may not (a hostile shape would wrap
+    // around and slip past the bounds check below).
+    const uint64_t n_blocks = static_cast<uint64_t>(n_el / tr->block_size);
+    if (n_blocks > std::numeric_limits<uint64_t>::max() / tr->type_size ||
+        n_blocks * tr->type_size > size) {
+      return Error(ErrorCode::kCorruptFile, "tensor is larger than the file")
+          .where(where)
+          .expected(fmt::format("at most {} bytes", size))
+          .actual(fmt::format("{} elements of {}", n_el, tr->name));
+    }
+    ti.nbytes = static_cast<size_t>(n_blocks * tr->type_size);
     if (f.tensor_index_.count(ti.name) != 0) {
       return Error(ErrorCode::kCorruptFile, "duplicate tensor name").where(where);
     }
@@ -294,6 +304,51 @@ Result<File> File::parse(const uint8_t* data, size_t size, const std::string& na
           .hint("the file is truncated; download or convert it again");
     }
     ti.data = data + f.data_offset_ + ti.offset;
+  }
+  return f;
+}
+
+Result<File> File::from_parts(std::string path, std::vector<std::pair<std::string, Value>> kv,
+                              std::vector<TensorInfo> tensors, std::shared_ptr<const void> keep) {
+  File f;
+  f.path_ = std::move(path);
+  f.version_ = 3;
+  f.keep_ = std::move(keep);
+  for (auto& [key, v] : kv) {
+    if (f.kv_index_.count(key) != 0) {
+      return Error(ErrorCode::kInternal, "duplicate metadata key '" + key + "'").where(f.path_);
+    }
+    f.kv_index_[key] = f.kv_.size();
+    f.kv_.emplace_back(std::move(key), std::move(v));
+  }
+  for (TensorInfo& ti : tensors) {
+    const std::string where = fmt::format("{}: tensor '{}'", f.path_, ti.name);
+    if (ti.ne.empty() || ti.ne.size() > static_cast<size_t>(kMaxDims)) {
+      return Error(ErrorCode::kUnsupported, "tensor has an invalid number of dimensions")
+          .where(where)
+          .expected(fmt::format("1..{}", kMaxDims))
+          .actual(std::to_string(ti.ne.size()));
+    }
+    for (int64_t d : ti.ne) {
+      if (d <= 0) {
+        return Error(ErrorCode::kCorruptFile, "tensor has a zero or negative dimension")
+            .where(where)
+            .actual(ti.shape_string());
+      }
+    }
+    const TypeTraits& tr = traits(ti.type);
+    if (ti.ne[0] % tr.block_size != 0 || ti.data == nullptr ||
+        row_size(ti.type, ti.ne[0]) * static_cast<size_t>(ti.n_rows()) != ti.nbytes) {
+      return Error(ErrorCode::kInternal, "tensor data does not match its shape")
+          .where(where)
+          .actual(fmt::format("{} {} with {} bytes", tr.name, ti.shape_string(), ti.nbytes));
+    }
+    if (f.tensor_index_.count(ti.name) != 0) {
+      return Error(ErrorCode::kCorruptFile, "duplicate tensor name").where(where);
+    }
+    f.size_ += ti.nbytes;
+    f.tensor_index_[ti.name] = f.tensors_.size();
+    f.tensors_.push_back(std::move(ti));
   }
   return f;
 }
