@@ -132,8 +132,8 @@ Status write_hf_model(const gguf::File& src, const std::string& out, std::option
   const DType main_type = seen.value_or(DType::kF32);
   const std::string torch_dtype = main_type == DType::kF16 ? "float16" : main_type == DType::kBF16 ? "bfloat16" : "float32";
   QUORUM_ASSIGN_OR_RETURN(const nlohmann::json config, hf::gguf_to_config(src, torch_dtype));
-  std::map<std::string, std::string> meta = {{"format", "pt"},
-                                             {hf::kPackedMetadataKey, hf::pack_gguf_metadata(src)}};
+  QUORUM_ASSIGN_OR_RETURN(const std::string packed, hf::pack_gguf_metadata(src));
+  std::map<std::string, std::string> meta = {{"format", "pt"}, {hf::kPackedMetadataKey, packed}};
   const std::string st_path = to_dir ? (dir / "model.safetensors").string() : out;
   QUORUM_TRY(safetensors::write_file(st_path, tensors, meta));
   const std::string cfg = config.dump(2) + "\n";

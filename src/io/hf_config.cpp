@@ -306,10 +306,10 @@ namespace {
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 }  // namespace
 
-std::string pack_gguf_metadata(const gguf::File& f) {
+Result<std::string> pack_gguf_metadata(const gguf::File& f) {
   gguf::Writer w;
   w.copy_metadata(f);
-  const std::vector<uint8_t> b = w.to_bytes();
+  QUORUM_ASSIGN_OR_RETURN(const std::vector<uint8_t> b, w.to_bytes());
   std::string out;
   out.reserve((b.size() + 2) / 3 * 4);
   for (size_t i = 0; i < b.size(); i += 3) {

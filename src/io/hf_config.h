@@ -60,7 +60,7 @@ Status permute_qk_rows(const uint8_t* src, uint8_t* dst, int64_t n_rows, size_t 
 
 // The GGUF metadata of a file, packed into a string (base64 of a tensor-less GGUF) so a
 // safetensors `__metadata__` can carry a tokenizer and every key exactly; and back.
-std::string pack_gguf_metadata(const gguf::File& f);
+Result<std::string> pack_gguf_metadata(const gguf::File& f);
 Result<Metadata> unpack_gguf_metadata(const std::string& packed, const std::string& where);
 inline constexpr const char* kPackedMetadataKey = "quorum.gguf_metadata";
 
