@@ -13,6 +13,8 @@ namespace quorum::kernels {
 
 // Dot of one weight row w[k] (weight type) with one converted activation row x[k].
 using DotFn = float (*)(const void* w, const void* x, int64_t k);
+// Four activation rows at once: out[c] = dot(w, x + c * x_stride bytes), c < 4 (matmul n > 1).
+using Dot4Fn = void (*)(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 // One F32 row x[k] -> activation type (bytes = row_size(act_type, k)).
 using QuantizeFn = void (*)(const float* x, void* y, int64_t k);
 using RmsNormFn = void (*)(const float* x, const float* weight, float* y, int64_t n, float eps);
@@ -21,6 +23,7 @@ using SwigluFn = void (*)(const float* gate, const float* up, float* y, int64_t 
 
 struct KernelTable {
   std::array<DotFn, kDTypeIdLimit> dot{};            // indexed by weight type id
+  std::array<Dot4Fn, kDTypeIdLimit> dot4{};          // optional; null: matmul uses dot
   std::array<QuantizeFn, kDTypeIdLimit> quantize{};  // indexed by activation type id
   RmsNormFn rms_norm = nullptr;
   SoftmaxFn softmax = nullptr;

@@ -137,15 +137,28 @@ void Kernels::matmul(ThreadPool& pool, DType wtype, const void* w, int64_t rows,
     });
     return;
   }
-  // Prompt: tiles of kRowTile weight rows (stay in L1/L2) x kColTile activation rows (stay in L2).
+  // Prompt: tiles of kRowTile weight rows (stay in L1/L2) x kColTile activation rows (stay in
+  // L2); inside a tile, groups of four columns share each decoded weight block when the ISA has
+  // a four-column kernel.
   constexpr int64_t kRowTile = 16;
   constexpr int64_t kColTile = 64;
+  const Dot4Fn dot4_fn = table_.dot4[type_index(wtype)];
   pool.parallel_for(rows, kRowTile, [&](int64_t b, int64_t e, int) {
     for (int64_t j0 = 0; j0 < n; j0 += kColTile) {
       const int64_t j1 = std::min(n, j0 + kColTile);
       for (int64_t i0 = b; i0 < e; i0 += kRowTile) {
         const int64_t i1 = std::min(e, i0 + kRowTile);
-        for (int64_t j = j0; j < j1; ++j) {
+        int64_t j = j0;
+        if (dot4_fn) {
+          float out[4];
+          for (; j + 4 <= j1; j += 4) {
+            for (int64_t i = i0; i < i1; ++i) {
+              dot4_fn(wb + i * w_row, act + j * a_row, a_row, k, out);
+              for (int c = 0; c < 4; ++c) y[(j + c) * rows + i] = out[c];
+            }
+          }
+        }
+        for (; j < j1; ++j) {
           const uint8_t* aj = act + j * a_row;
           float* yj = y + j * rows;
           for (int64_t i = i0; i < i1; ++i) yj[i] = dot_fn(wb + i * w_row, aj, k);

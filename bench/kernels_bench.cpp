@@ -1,0 +1,106 @@
+// Matmul speed of the kernels on the shapes of a 1B Llama (dim 2048, FFN 8192): Y = X · Wᵀ with
+// W (rows, 2048) in Q4_K / Q8_0 / F16, n = 1 (generation, bound by reading W) and n = 512 (prompt,
+// bound by arithmetic), 2 threads, the best ISA of this CPU (or --isa-cap via QUORUM_ISA=avx2 /
+// scalar). Counters: GFLOP/s = 2 rows k n / time, GB/s = weight bytes / time.
+//
+// Targets derived from llama.cpp on this machine (golden/BENCH.md, 2 threads, ~2.07 GFLOP and
+// the whole weight file per token): pp512 74 / 111 / 128 t/s => the model averages 153 / 230 / 265
+// GFLOP/s for Q4_K_M / Q8_0 / F16; tg128 42 / 25 / 20 t/s => 25 / 29 / 44 GB/s of weights.
+// Matmuls are most of the time, so each must beat these averages.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/fp16.h"
+#include "core/thread_pool.h"
+#include "kernels/kernels.h"
+#include "tensor/dtype.h"
+
+namespace {
+
+using quorum::DType;
+
+// Random weight bytes with finite F16 scales where the block format has them (speed does not
+// depend on the values).
+std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t k) {
+  std::mt19937 rng(42);
+  const size_t bytes = quorum::row_size(t, k) * rows;
+  std::vector<uint8_t> w(bytes);
+  if (t == DType::kF16) {
+    std::normal_distribution<float> dist(0.0f, 0.02f);
+    auto* p = reinterpret_cast<quorum::f16_t*>(w.data());
+    for (size_t i = 0; i < bytes / 2; ++i) p[i] = quorum::f32_to_f16(dist(rng));
+    return w;
+  }
+  for (auto& b : w) b = static_cast<uint8_t>(rng());
+  const size_t ts = quorum::traits(t).type_size;
+  const quorum::f16_t d = quorum::f32_to_f16(0.001f);
+  for (size_t off = 0; off < bytes; off += ts) {
+    std::memcpy(w.data() + off, &d, 2);                        // Q8_0 d / Q4_K d
+    if (t == DType::kQ4_K) std::memcpy(w.data() + off + 2, &d, 2);  // Q4_K dmin
+  }
+  return w;
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+quorum::kernels::Isa isa_from_env() {
+  const char* v = std::getenv("QUORUM_ISA");
+  if (v && std::string(v) == "scalar") return quorum::kernels::Isa::kScalar;
+  if (v && std::string(v) == "avx2") return quorum::kernels::Isa::kAvx2;
+  return quorum::kernels::Isa::kAvx512;
+}
+
+void BM_Matmul(benchmark::State& state, DType t) {
+  const int64_t rows = state.range(0), k = state.range(1), n = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  const quorum::kernels::Kernels kern(quorum::CpuFeatures::detect(), isa_from_env());
+  quorum::ThreadPool pool(threads);
+  const std::vector<uint8_t> w = make_weights(t, rows, k);
+  std::vector<float> x(static_cast<size_t>(n * k));
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (auto& v : x) v = dist(rng);
+  std::vector<float> y(static_cast<size_t>(n * rows));
+  const double cpu0 = thread_cpu_seconds();
+  for (auto _ : state) {
+    kern.matmul(pool, t, w.data(), rows, k, x.data(), n, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double cpu = thread_cpu_seconds() - cpu0;
+  const double iters = static_cast<double>(state.iterations());
+  // The machine is shared: GFLOP/s per busy CPU second of the calling thread (which does 1 /
+  // threads of the work) estimates the idle-machine speed when the wall clock cannot.
+  state.counters["GFLOP/cpu_s"] =
+      2.0 * rows * k * n * iters / 1e9 / (cpu * threads > 0 ? cpu * threads : 1.0);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * k * n * iters / 1e9,
+                                                 benchmark::Counter::kIsRate);
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) * iters / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(quorum::dtype_name(t)) + " " + quorum::kernels::isa_name(kern.isa()));
+}
+
+void shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t rows : {2048, 8192}) {
+    for (int64_t n : {1, 512}) b->Args({rows, 2048, n, 2});
+  }
+  b->ArgNames({"rows", "k", "n", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_Matmul, q4_K, DType::kQ4_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q8_0, DType::kQ8_0)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, f16, DType::kF16)->Apply(shapes);
+
+}  // namespace
+
+BENCHMARK_MAIN();
