@@ -19,6 +19,7 @@ const Command kCommands[] = {
     {"info", "Show a model file's architecture, hyper-parameters, tensors and tokenizer",
      setup_info},
     {"pull", "Download a model from a Hugging Face-compatible hub (resume, checksum)", setup_pull},
+    {"synth", "Write a model of a real shape with seeded random weights (for benchmarks)", setup_synth},
 };
 }  // namespace
 

@@ -149,6 +149,11 @@ class Writer {
   Status add_tensor_lazy(const std::string& name, DType type, std::vector<int64_t> ne,
                          Producer produce);
 
+  // Called after each tensor is written with (bytes written, total bytes).
+  void set_progress(std::function<void(size_t done, size_t total)> fn) { progress_ = std::move(fn); }
+  // Total size of the file write() produces.
+  size_t file_size() const;
+
   // Writes to `path` atomically (temporary file, then rename).
   Status write(const std::string& path) const;
   // The whole file in memory (tests, small files).
@@ -171,6 +176,7 @@ class Writer {
   std::vector<std::pair<std::string, Value>> kv_;
   std::vector<Pending> tensors_;
   uint32_t alignment_ = kDefaultAlignment;
+  std::function<void(size_t, size_t)> progress_;
 };
 
 }  // namespace quorum::gguf

@@ -183,6 +183,12 @@ Result<std::vector<uint8_t>> Writer::to_bytes() const {
   return out;
 }
 
+size_t Writer::file_size() const {
+  size_t n = header_bytes().size();
+  for (const Pending& t : tensors_) n += align_up(t.nbytes, alignment_);
+  return n;
+}
+
 Status Writer::write(const std::string& path) const {
   // Streamed (tensors can be gigabytes), to a temporary file renamed at the end.
   const std::string tmp = path + ".tmp";
@@ -196,6 +202,8 @@ Status Writer::write(const std::string& path) const {
   static const uint8_t kZeros[64] = {0};
   std::vector<uint8_t> buf;
   Status produced;
+  const size_t total = progress_ ? file_size() : 0;
+  size_t written = header.size();
   for (const Pending& t : tensors_) {
     const void* data = t.data;
     if (ok && t.produce) {
@@ -215,6 +223,8 @@ Status Writer::write(const std::string& path) const {
       ok = std::fwrite(kZeros, 1, n, f) == n;
       done += n;
     }
+    written += t.nbytes + pad;
+    if (progress_) progress_(written, total);
   }
   const int err = errno;
   ok = (std::fclose(f) == 0) && ok;
