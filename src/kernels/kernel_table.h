@@ -24,6 +24,9 @@ using SwigluFn = void (*)(const float* gate, const float* up, float* y, int64_t 
 struct KernelTable {
   std::array<DotFn, kDTypeIdLimit> dot{};            // indexed by weight type id
   std::array<Dot4Fn, kDTypeIdLimit> dot4{};          // optional; null: matmul uses dot
+  // F16 weights x four F32 rows that hold F16-rounded activations (matmul widens the converted
+  // activations once so the inner loop converts only the weights). Optional.
+  Dot4Fn dot4_f16_wide = nullptr;
   std::array<QuantizeFn, kDTypeIdLimit> quantize{};  // indexed by activation type id
   RmsNormFn rms_norm = nullptr;
   SoftmaxFn softmax = nullptr;

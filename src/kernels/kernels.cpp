@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/fp16.h"
 #include "kernels/ref/ref.h"
 
 namespace quorum::kernels {
@@ -142,7 +143,22 @@ void Kernels::matmul(ThreadPool& pool, DType wtype, const void* w, int64_t rows,
   // a four-column kernel.
   constexpr int64_t kRowTile = 16;
   constexpr int64_t kColTile = 64;
-  const Dot4Fn dot4_fn = table_.dot4[type_index(wtype)];
+  Dot4Fn dot4_fn = table_.dot4[type_index(wtype)];
+  // F16 with a widening kernel: four-column groups read (n, k) F32 copies of the F16 activations.
+  std::vector<float> widened;
+  const uint8_t* act4 = act;
+  size_t a4_row = a_row;
+  if (wtype == DType::kF16 && table_.dot4_f16_wide) {
+    widened.resize(static_cast<size_t>(n * k));
+    pool.parallel_for(n, 1, [&](int64_t b, int64_t e, int) {
+      for (int64_t j = b; j < e; ++j) {
+        f16_to_f32_row(reinterpret_cast<const f16_t*>(act + j * a_row), widened.data() + j * k, k);
+      }
+    });
+    dot4_fn = table_.dot4_f16_wide;
+    act4 = reinterpret_cast<const uint8_t*>(widened.data());
+    a4_row = static_cast<size_t>(k) * sizeof(float);
+  }
   pool.parallel_for(rows, kRowTile, [&](int64_t b, int64_t e, int) {
     for (int64_t j0 = 0; j0 < n; j0 += kColTile) {
       const int64_t j1 = std::min(n, j0 + kColTile);
@@ -153,7 +169,7 @@ void Kernels::matmul(ThreadPool& pool, DType wtype, const void* w, int64_t rows,
           float out[4];
           for (; j + 4 <= j1; j += 4) {
             for (int64_t i = i0; i < i1; ++i) {
-              dot4_fn(wb + i * w_row, act + j * a_row, a_row, k, out);
+              dot4_fn(wb + i * w_row, act4 + j * a4_row, a4_row, k, out);
               for (int c = 0; c < 4; ++c) y[(j + c) * rows + i] = out[c];
             }
           }

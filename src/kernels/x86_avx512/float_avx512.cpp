@@ -85,6 +85,32 @@ float dot_bf16(const void* w, const void* x, int64_t k) {
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
+void dot4_f16_f32(const void* w, const void* x, size_t x_stride, int64_t k, float* out) {
+  const uint16_t* a = static_cast<const uint16_t*>(w);  // (k) F16
+  const float* xr[4];                                    // 4 x (k) F32
+  for (int c = 0; c < 4; ++c) {
+    xr[c] = reinterpret_cast<const float*>(static_cast<const uint8_t*>(x) + c * x_stride);
+  }
+  __m512 acc0[4], acc1[4];
+  for (int c = 0; c < 4; ++c) acc0[c] = acc1[c] = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= k; i += 32) {
+    const __m512 w0 = load_f16(a + i), w1 = load_f16(a + i + 16);
+    for (int c = 0; c < 4; ++c) {
+      acc0[c] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xr[c] + i), acc0[c]);
+      acc1[c] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xr[c] + i + 16), acc1[c]);
+    }
+  }
+  for (; i < k; i += 16) {
+    const __mmask16 m = tail_mask(k - i);
+    const __m512 w0 = load_f16_mask(a + i, m);
+    for (int c = 0; c < 4; ++c) {
+      acc0[c] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, xr[c] + i), acc0[c]);
+    }
+  }
+  for (int c = 0; c < 4; ++c) out[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[c], acc1[c]));
+}
+
 void quantize_row_f16(const float* x, void* vy, int64_t k) {
   uint16_t* y = static_cast<uint16_t*>(vy);  // (k)
   for (int64_t i = 0; i < k; i += 16) {

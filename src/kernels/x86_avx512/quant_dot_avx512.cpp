@@ -44,6 +44,7 @@ struct Q4KBlock {
   __m512i q[4];
   __m512i sc[4];
   uint8_t mn[8];
+  __m256i mn16;  // mins as int16, each twice (one per 16-element bsum)
 };
 
 inline void decode_q4_K(const BlockQ4_K& b, Q4KBlock& out) {
@@ -55,6 +56,15 @@ inline void decode_q4_K(const BlockQ4_K& b, Q4KBlock& out) {
     out.q[j] = join(_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
     out.sc[j] = join(_mm256_set1_epi16(sc[2 * j]), _mm256_set1_epi16(sc[2 * j + 1]));
   }
+  uint64_t m8;
+  std::memcpy(&m8, out.mn, 8);
+  const __m128i m = _mm_cvtsi64_si128(static_cast<long long>(m8));
+  out.mn16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));
+}
+
+// 8 int32 partial sums of bsums[j] * mins[j / 2].
+inline __m256i q4_K_mins(const Q4KBlock& w, const int16_t* bsums) {
+  return _mm256_madd_epi16(load32(bsums), w.mn16);
 }
 
 inline __m512i q4_K_sumi(const Q4KBlock& w, const int8_t* y) {
@@ -94,19 +104,27 @@ void dot4_q4_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, fl
   const uint8_t* xb = static_cast<const uint8_t*>(x);     // 4 rows of (k / 256) BlockQ8_K
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                    _mm512_setzero_ps()};
-  float summ[4] = {0, 0, 0, 0};
+  __m256 summ[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                    _mm256_setzero_ps()};
   Q4KBlock blk;
   for (int64_t i = 0; i < k / 256; ++i) {
     decode_q4_K(a[i], blk);
     const float d = h2f(a[i].d), dmin = h2f(a[i].dmin);
     for (int c = 0; c < 4; ++c) {
       const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(xb + c * x_stride)[i];
-      summ[c] += dmin * y.d * static_cast<float>(bsums_times_mins(y.bsums, blk.mn));
+      summ[c] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * y.d),
+                                _mm256_cvtepi32_ps(q4_K_mins(blk, y.bsums)), summ[c]);
       acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(d * y.d), _mm512_cvtepi32_ps(q4_K_sumi(blk, y.qs)),
                                acc[c]);
     }
   }
-  for (int c = 0; c < 4; ++c) out[c] = _mm512_reduce_add_ps(acc[c]) - summ[c];
+  for (int c = 0; c < 4; ++c) {
+    const __m256 m = summ[c];
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+    out[c] = _mm512_reduce_add_ps(acc[c]) - _mm_cvtss_f32(s4);
+  }
 }
 
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t k) {
