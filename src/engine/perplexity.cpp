@@ -1,0 +1,189 @@
+// Perplexity and KL divergence (see perplexity.h for the chunking rules).
+#include "engine/perplexity.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/sampling.h"
+
+namespace quorum {
+
+namespace {
+
+Result<int64_t> count_chunks(std::span<const int32_t> tokens, const PerplexityOptions& o) {
+  if (o.n_ctx < 4) {
+    return Error(ErrorCode::kInvalidArgument, "perplexity context too small")
+        .expected(">= 4 tokens")
+        .actual(std::to_string(o.n_ctx));
+  }
+  const auto available = static_cast<int64_t>(tokens.size()) / o.n_ctx;
+  if (available == 0) {
+    return Error(ErrorCode::kInvalidArgument, "the text is too short for one chunk")
+        .expected(fmt::format("at least {} tokens (2 x --ctx would give a usable score)", o.n_ctx))
+        .actual(fmt::format("{} tokens", tokens.size()))
+        .hint("use a longer text or a smaller --ctx");
+  }
+  return o.n_chunks < 0 ? available : std::min(available, o.n_chunks);
+}
+
+// Evaluates chunk `c` from an empty cache; returns all logits [n_ctx, n_vocab].
+Result<std::span<const float>> eval_chunk(Session& s, std::span<const int32_t> tokens, int64_t c,
+                                          const PerplexityOptions& o, std::vector<int32_t>& buf) {
+  buf.assign(tokens.begin() + c * o.n_ctx, tokens.begin() + (c + 1) * o.n_ctx);
+  if (o.add_bos) buf[0] = o.bos_id;
+  QUORUM_TRY(s.rewind(0));
+  return s.decode(buf, LogitsMode::kAll);
+}
+
+struct LogSoftmaxRow {
+  float max = 0;
+  double log_sum = 0;
+  double logprob(std::span<const float> l, int32_t id) const {
+    return static_cast<double>(l[static_cast<size_t>(id)] - max) - log_sum;
+  }
+};
+
+LogSoftmaxRow row_stats(std::span<const float> l) {
+  LogSoftmaxRow r;
+  r.max = *std::max_element(l.begin(), l.end());
+  double sum = 0;
+  for (float x : l) sum += std::exp(static_cast<double>(x - r.max));
+  r.log_sum = std::log(sum);
+  return r;
+}
+
+struct NllAccumulator {
+  double nll = 0, nll2 = 0;
+  int64_t count = 0;
+  void add(double logprob) {
+    nll -= logprob;
+    nll2 += logprob * logprob;
+    ++count;
+  }
+  double ppl() const { return std::exp(nll / static_cast<double>(count)); }
+  void finish(PerplexityResult& r) const {
+    const double mean = nll / static_cast<double>(count);
+    const double var = nll2 / static_cast<double>(count) - mean * mean;
+    r.ppl = std::exp(mean);
+    r.ppl_err = var > 0 && count > 1 ? std::sqrt(var / static_cast<double>(count - 1)) * r.ppl : 0;
+    r.n_scored = count;
+  }
+};
+
+Result<std::unique_ptr<Session>> make_session(const std::shared_ptr<const Model>& model,
+                                              const PerplexityOptions& o, SessionOptions so) {
+  so.n_ctx = o.n_ctx;
+  so.n_batch = o.n_ctx;
+  return Session::create(model, so);
+}
+
+}  // namespace
+
+Result<PerplexityResult> perplexity(const std::shared_ptr<const Model>& model,
+                                    std::span<const int32_t> tokens,
+                                    const PerplexityOptions& options,
+                                    SessionOptions session_options) {
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_chunks, count_chunks(tokens, options));
+  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> s,
+                          make_session(model, options, session_options));
+  const int64_t first = options.n_ctx / 2;
+  const auto n_vocab = static_cast<size_t>(s->n_vocab());
+  PerplexityResult out;
+  NllAccumulator acc;
+  std::vector<int32_t> buf;
+  for (int64_t c = 0; c < n_chunks; ++c) {
+    QUORUM_ASSIGN_OR_RETURN(std::span<const float> logits, eval_chunk(*s, tokens, c, options, buf));
+    const int32_t* next = tokens.data() + c * options.n_ctx;
+    for (int64_t i = first; i < options.n_ctx - 1; ++i) {
+      const std::span<const float> row = logits.subspan(static_cast<size_t>(i) * n_vocab, n_vocab);
+      acc.add(row_stats(row).logprob(row, next[i + 1]));
+    }
+    out.chunk_ppl.push_back(acc.ppl());
+    if (options.progress) options.progress("perplexity", c + 1, n_chunks);
+  }
+  out.n_chunks = n_chunks;
+  acc.finish(out);
+  return out;
+}
+
+Result<KlResult> kl_divergence(const std::shared_ptr<const Model>& base,
+                               const std::shared_ptr<const Model>& test,
+                               std::span<const int32_t> tokens, const PerplexityOptions& options,
+                               SessionOptions session_options) {
+  if (base->hparams().n_vocab != test->hparams().n_vocab) {
+    return Error(ErrorCode::kInvalidArgument, "the models have different vocabularies")
+        .expected(fmt::format("{} tokens (base)", base->hparams().n_vocab))
+        .actual(fmt::format("{} tokens", test->hparams().n_vocab));
+  }
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_chunks, count_chunks(tokens, options));
+  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> sb, make_session(base, options, session_options));
+  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> st, make_session(test, options, session_options));
+  const int64_t first = options.n_ctx / 2;
+  const auto n_vocab = static_cast<size_t>(sb->n_vocab());
+  KlResult out;
+  NllAccumulator acc_b, acc_t;
+  double kld_sum = 0, kld2_sum = 0, dp_sum = 0, dp2_sum = 0, lr_sum = 0, lr2_sum = 0;
+  int64_t same = 0, n = 0;
+  out.min_dp = 1.0;
+  out.max_dp = -1.0;
+  std::vector<int32_t> buf;
+  std::vector<float> base_logits;
+  for (int64_t c = 0; c < n_chunks; ++c) {
+    QUORUM_ASSIGN_OR_RETURN(std::span<const float> lb, eval_chunk(*sb, tokens, c, options, buf));
+    base_logits.assign(lb.begin(), lb.end());
+    QUORUM_ASSIGN_OR_RETURN(std::span<const float> lt, eval_chunk(*st, tokens, c, options, buf));
+    const int32_t* next = tokens.data() + c * options.n_ctx;
+    for (int64_t i = first; i < options.n_ctx - 1; ++i) {
+      const std::span<const float> rb(base_logits.data() + static_cast<size_t>(i) * n_vocab, n_vocab);
+      const std::span<const float> rt = lt.subspan(static_cast<size_t>(i) * n_vocab, n_vocab);
+      const LogSoftmaxRow sb_row = row_stats(rb), st_row = row_stats(rt);
+      double kld = 0;
+      for (size_t v = 0; v < n_vocab; ++v) {
+        const double lpb = static_cast<double>(rb[v] - sb_row.max) - sb_row.log_sum;
+        const double lpt = static_cast<double>(rt[v] - st_row.max) - st_row.log_sum;
+        kld += std::exp(lpb) * (lpb - lpt);
+      }
+      const int32_t tok = next[i + 1];
+      const double lpb = sb_row.logprob(rb, tok), lpt = st_row.logprob(rt, tok);
+      acc_b.add(lpb);
+      acc_t.add(lpt);
+      const double dp = std::exp(lpt) - std::exp(lpb);
+      kld_sum += kld;
+      kld2_sum += kld * kld;
+      out.max_kld = std::max(out.max_kld, kld);
+      dp_sum += dp;
+      dp2_sum += dp * dp;
+      out.min_dp = std::min(out.min_dp, dp);
+      out.max_dp = std::max(out.max_dp, dp);
+      lr_sum += lpb - lpt;
+      lr2_sum += (lpb - lpt) * (lpb - lpt);
+      same += argmax(rb) == argmax(rt) ? 1 : 0;
+      ++n;
+    }
+    out.base.chunk_ppl.push_back(acc_b.ppl());
+    out.test.chunk_ppl.push_back(acc_t.ppl());
+    if (options.progress) options.progress("kl-divergence", c + 1, n_chunks);
+  }
+  const auto dn = static_cast<double>(n);
+  auto err = [&](double sum, double sum2) {
+    const double mean = sum / dn;
+    const double var = sum2 / dn - mean * mean;
+    return var > 0 && n > 1 ? std::sqrt(var / (dn - 1)) : 0.0;
+  };
+  acc_b.finish(out.base);
+  acc_t.finish(out.test);
+  out.base.n_chunks = out.test.n_chunks = n_chunks;
+  out.mean_kld = kld_sum / dn;
+  out.kld_err = err(kld_sum, kld2_sum);
+  out.mean_dp = dp_sum / dn;
+  out.rms_dp = std::sqrt(dp2_sum / dn);
+  out.ln_ppl_ratio = lr_sum / dn;
+  out.ln_ppl_ratio_err = err(lr_sum, lr2_sum);
+  out.same_top = static_cast<double>(same) / dn;
+  out.same_top_err = n > 1 ? std::sqrt(out.same_top * (1 - out.same_top) / (dn - 1)) : 0.0;
+  return out;
+}
+
+}  // namespace quorum
