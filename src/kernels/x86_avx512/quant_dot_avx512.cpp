@@ -22,6 +22,13 @@ inline __m512 join_ps(float lo, float hi) {
   return _mm512_insertf32x8(_mm512_set1_ps(lo), _mm256_set1_ps(hi), 1);
 }
 
+inline float hsum256(__m256 m) {
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+  return _mm_cvtss_f32(s4);
+}
+
 // Q4_K / Q5_K scales: 8 six-bit scales and 8 six-bit mins from the 12 packed bytes.
 inline void k4_scales(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
   for (int j = 0; j < 4; ++j) {
@@ -30,12 +37,6 @@ inline void k4_scales(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
     sc[j + 4] = (s[j + 8] & 0xF) | ((s[j] >> 6) << 4);
     mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
   }
-}
-
-inline int bsums_times_mins(const int16_t* bsums, const uint8_t* mn) {
-  int s = 0;
-  for (int j = 0; j < 8; ++j) s += (bsums[2 * j] + bsums[2 * j + 1]) * mn[j];
-  return s;
 }
 
 // One Q4_K super-block decoded for reuse: 4 x 64 unsigned nibbles in element order and the
@@ -88,15 +89,16 @@ float dot_q4_K_q8_K(const void* w, const void* x, int64_t k) {
   const BlockQ4_K* a = static_cast<const BlockQ4_K*>(w);  // (k / 256)
   const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
   __m512 acc = _mm512_setzero_ps();
-  float summ = 0.0f;
+  __m256 summ = _mm256_setzero_ps();
   Q4KBlock blk;
   for (int64_t i = 0; i < k / 256; ++i) {
     decode_q4_K(a[i], blk);
-    summ += h2f(a[i].dmin) * b[i].d * static_cast<float>(bsums_times_mins(b[i].bsums, blk.mn));
+    summ = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].dmin) * b[i].d),
+                           _mm256_cvtepi32_ps(q4_K_mins(blk, b[i].bsums)), summ);
     const __m512i sumi = q4_K_sumi(blk, b[i].qs);
     acc = _mm512_fmadd_ps(_mm512_set1_ps(h2f(a[i].d) * b[i].d), _mm512_cvtepi32_ps(sumi), acc);
   }
-  return _mm512_reduce_add_ps(acc) - summ;
+  return _mm512_reduce_add_ps(acc) - hsum256(summ);
 }
 
 void dot4_q4_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out) {
@@ -118,13 +120,7 @@ void dot4_q4_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, fl
                                acc[c]);
     }
   }
-  for (int c = 0; c < 4; ++c) {
-    const __m256 m = summ[c];
-    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-    s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
-    out[c] = _mm512_reduce_add_ps(acc[c]) - _mm_cvtss_f32(s4);
-  }
+  for (int c = 0; c < 4; ++c) out[c] = _mm512_reduce_add_ps(acc[c]) - hsum256(summ[c]);
 }
 
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t k) {
