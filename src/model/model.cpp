@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/fp16.h"
+#include "io/model_file.h"
 #include "model/architecture.h"
 
 namespace quorum {
@@ -104,7 +105,9 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::File file,
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path,
                                                  const ModelOptions& options) {
-  auto f = gguf::File::open(path);
+  OpenModelOptions open_options;
+  open_options.vocab_path = options.vocab_path;
+  auto f = open_model_file(path, open_options);
   if (!f) {
     Status s = f.status();
     return s.with_context("loading model " + path);

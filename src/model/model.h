@@ -63,10 +63,13 @@ struct ModelOptions {
   // Scan weights for NaN/Inf at load. kNormsAndEmbeddings scans F32/F16 norms, biases and
   // embeddings (cheap); kAll also scans every F32/F16 matrix.
   WeightCheck check_weights = WeightCheck::kNormsAndEmbeddings;
+  // llama2.c checkpoints only: the vocabulary file (see OpenModelOptions::vocab_path).
+  std::string vocab_path;
 };
 
 class Model {
  public:
+  // Any format open_model_file reads: GGUF, Hugging Face safetensors, llama2.c .bin.
   static Result<std::shared_ptr<const Model>> load(const std::string& path,
                                                    const ModelOptions& options = {});
   // Builds a model from an already opened file (GGUF, or a converted safetensors/llama2.c file).
