@@ -38,7 +38,8 @@ STRING_ARGUMENTS = {"meetkai-functionary-medium-v3.1", "meetkai-functionary-medi
                     "deepseek-ai-DeepSeek-R1-Distill-Llama-8B", "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B",
                     "llama-cpp-deepseek-r1", "fireworks-ai-llama-3-firefunction-v2"}
 # Variables a template reads without checking that they are defined.
-EXTRAS = {"fireworks-ai-llama-3-firefunction-v2": {"functions": "[]", "datetime": "2024-09-01"}}
+EXTRAS = {"fireworks-ai-llama-3-firefunction-v2": {"functions": "[]", "datetime": "2024-09-01"},
+          "qwen3-hf": {"enable_thinking": False}}
 
 WEATHER_TOOL = {
     "type": "function",
@@ -52,6 +53,26 @@ WEATHER_TOOL = {
                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "description": "Temperature unit"},
             },
             "required": ["location"],
+        },
+    },
+}
+
+SEARCH_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "search_docs",
+        "description": "Search the documentation",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "description": "What to look for"},
+                "tags": {"type": "array", "items": {"type": "string"}, "description": "Filter by tags"},
+                "limit": {"type": "integer", "description": "Maximum hits", "default": 5, "minimum": 1},
+                "exact": {"type": "boolean", "description": "Exact match only"},
+                "scope": {"type": "object", "description": "Where to search",
+                          "properties": {"section": {"type": "string", "description": "Section name"}}},
+            },
+            "required": ["query"],
         },
     },
 }
@@ -72,6 +93,21 @@ def tool_conversation(string_arguments):
          "content": "{\"temperature\": 22, \"unit\": \"celsius\"}"},
         {"role": "assistant", "content": "It is 22 °C in Paris."},
         {"role": "user", "content": "Thanks!"},
+    ]
+
+
+def parallel_tool_conversation(string_arguments):
+    calls = [("call00001", "get_weather", {"location": "Oslo"}),
+             ("call00002", "search_docs", {"query": "umbrella", "tags": ["rain"], "limit": 2})]
+    return [
+        {"role": "user", "content": "Weather in Oslo, and find umbrella docs."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": cid, "type": "function",
+             "function": {"name": name, "arguments": json.dumps(a) if string_arguments else a}}
+            for cid, name, a in calls]},
+        {"role": "tool", "tool_call_id": "call00001", "name": "get_weather", "content": "{\"temperature\": 4}"},
+        {"role": "tool", "tool_call_id": "call00002", "name": "search_docs", "content": "[\"umbrella.md\"]"},
+        {"role": "assistant", "content": "4 °C in Oslo; see umbrella.md."},
     ]
 
 
@@ -98,6 +134,11 @@ def cases(template_id):
             {"role": "user", "content": "Hi"},
             {"role": "user", "content": "Hello again"}], None, True),
         ("bad_role", [{"role": "robot", "content": "beep"}], None, True),
+        ("parallel_tools", parallel_tool_conversation(string_args), [WEATHER_TOOL, SEARCH_TOOL], False),
+        ("thinking", [
+            {"role": "user", "content": "Is 7 prime?"},
+            {"role": "assistant", "content": "<think>\nCheck 2, 3.\n</think>\n\nYes, 7 is prime."},
+            {"role": "user", "content": "And 9?"}], None, True),
     ]
 
 
