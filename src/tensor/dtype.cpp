@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/fp16.h"
+#include "tensor/quant_ref.h"
 
 namespace quorum {
 namespace {
@@ -37,23 +38,23 @@ const std::array<TypeTraits, kDTypeIdLimit> kTable = [] {
   const TypeTraits rows[] = {
       P(kF32, "f32", 4, f32_to_float, f32_from_float),
       P(kF16, "f16", 2, f16_to_float, f16_from_float),
-      Q(kQ4_0, "q4_0", 32, 18, nullptr, nullptr),
-      Q(kQ4_1, "q4_1", 32, 20, nullptr, nullptr),
-      Q(kQ5_0, "q5_0", 32, 22, nullptr, nullptr),
-      Q(kQ5_1, "q5_1", 32, 24, nullptr, nullptr),
-      Q(kQ8_0, "q8_0", 32, 34, nullptr, nullptr),
-      Q(kQ8_1, "q8_1", 32, 36, nullptr, nullptr),
-      Q(kQ2_K, "q2_K", 256, 84, nullptr, nullptr),
-      Q(kQ3_K, "q3_K", 256, 110, nullptr, nullptr),
-      Q(kQ4_K, "q4_K", 256, 144, nullptr, nullptr),
-      Q(kQ5_K, "q5_K", 256, 176, nullptr, nullptr),
-      Q(kQ6_K, "q6_K", 256, 210, nullptr, nullptr),
-      Q(kQ8_K, "q8_K", 256, 292, nullptr, nullptr),
-      Q(kIQ2_XXS, "iq2_xxs", 256, 66, nullptr, nullptr),
-      Q(kIQ2_XS, "iq2_xs", 256, 74, nullptr, nullptr),
+      Q(kQ4_0, "q4_0", 32, 18, dequantize_row_q4_0, quantize_row_q4_0_ref),
+      Q(kQ4_1, "q4_1", 32, 20, dequantize_row_q4_1, quantize_row_q4_1_ref),
+      Q(kQ5_0, "q5_0", 32, 22, dequantize_row_q5_0, quantize_row_q5_0_ref),
+      Q(kQ5_1, "q5_1", 32, 24, dequantize_row_q5_1, quantize_row_q5_1_ref),
+      Q(kQ8_0, "q8_0", 32, 34, dequantize_row_q8_0, quantize_row_q8_0_ref),
+      Q(kQ8_1, "q8_1", 32, 36, nullptr, quantize_row_q8_1_ref),
+      Q(kQ2_K, "q2_K", 256, 84, dequantize_row_q2_k, quantize_row_q2_k_ref),
+      Q(kQ3_K, "q3_K", 256, 110, dequantize_row_q3_k, quantize_row_q3_k_ref),
+      Q(kQ4_K, "q4_K", 256, 144, dequantize_row_q4_k, quantize_row_q4_k_ref),
+      Q(kQ5_K, "q5_K", 256, 176, dequantize_row_q5_k, quantize_row_q5_k_ref),
+      Q(kQ6_K, "q6_K", 256, 210, dequantize_row_q6_k, quantize_row_q6_k_ref),
+      Q(kQ8_K, "q8_K", 256, 292, dequantize_row_q8_k, quantize_row_q8_k_ref),
+      Q(kIQ2_XXS, "iq2_xxs", 256, 66, dequantize_row_iq2_xxs, nullptr),
+      Q(kIQ2_XS, "iq2_xs", 256, 74, dequantize_row_iq2_xs, nullptr),
       Q(kIQ3_XXS, "iq3_xxs", 256, 98, nullptr, nullptr),
       Q(kIQ1_S, "iq1_s", 256, 50, nullptr, nullptr),
-      Q(kIQ4_NL, "iq4_nl", 32, 18, nullptr, nullptr),
+      Q(kIQ4_NL, "iq4_nl", 32, 18, dequantize_row_iq4_nl, quantize_row_iq4_nl_ref),
       Q(kIQ3_S, "iq3_s", 256, 110, nullptr, nullptr),
       Q(kIQ2_S, "iq2_s", 256, 82, nullptr, nullptr),
       Q(kIQ4_XS, "iq4_xs", 256, 136, nullptr, nullptr),

@@ -1,0 +1,79 @@
+// Golden test: our reference quantizers reproduce llama-quantize's bytes for every tensor of the
+// golden qt-base.<TYPE>.gguf files (made by llama.cpp c392e50 from ../taskmodels/qt-base.gguf),
+// without an imatrix (with the imatrix beside them only Q8_0, which ignores it, would match).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "io/gguf.h"
+#include "quant/imatrix.h"
+#include "tensor/quant_ref.h"
+#include "testing/shared_data.h"
+
+namespace quorum {
+namespace {
+
+// First differing block of two byte strings of blocks of `bs` bytes; -1 if equal.
+int64_t first_diff_block(const uint8_t* a, const uint8_t* b, size_t n, size_t bs) {
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return static_cast<int64_t>(i / bs);
+  }
+  return -1;
+}
+
+std::string hex_block(const uint8_t* p, size_t bs) {
+  std::string s;
+  for (size_t i = 0; i < bs; ++i) s += fmt::format("{:02x}", p[i]);
+  return s;
+}
+
+// Every quantized tensor of the golden file equals our quantizer's output for the same type
+// (without imatrix: the golden files were made without one, see the report of the imatrix
+// variant printed below, which is informational).
+void check_golden(const std::string& type_name) {
+  auto src = gguf::File::open(testing::shared_path("taskmodels/qt-base.gguf"));
+  ASSERT_TRUE(src) << src.status().to_string();
+  auto gold = gguf::File::open(testing::shared_path("golden/quant/qt-base." + type_name + ".gguf"));
+  ASSERT_TRUE(gold) << gold.status().to_string();
+  auto im = quant::load_imatrix(testing::shared_path("golden/quant/qt-base.imatrix"));
+  ASSERT_TRUE(im) << im.status().to_string();
+  int n_q = 0, n_match = 0, n_imatrix_match = 0, n_imatrix = 0;
+  for (const auto& gt : gold->tensors()) {
+    if (!traits(gt.type).quantized) continue;
+    const auto* st = src->find_tensor(gt.name);
+    ASSERT_NE(st, nullptr) << gt.name;
+    ASSERT_EQ(st->type, DType::kF32);
+    const QuantizeFn fn = quantize_fn(gt.type);
+    ASSERT_NE(fn, nullptr) << dtype_name(gt.type);
+    ++n_q;
+    const int64_t n_per_row = st->ne[0], nrows = st->n_rows();
+    const size_t bs = traits(gt.type).type_size;
+    std::vector<uint8_t> out(gt.nbytes);
+    const auto* x = reinterpret_cast<const float*>(st->data);
+    ASSERT_EQ(fn(x, out.data(), nrows, n_per_row, nullptr), gt.nbytes) << gt.name;
+    const int64_t d = first_diff_block(out.data(), gt.data, gt.nbytes, bs);
+    EXPECT_EQ(d, -1) << type_name << " " << gt.name << " (" << dtype_name(gt.type)
+                     << "): first differing block " << d << "\n  ours:   "
+                     << hex_block(out.data() + d * bs, bs) << "\n  golden: "
+                     << hex_block(gt.data + d * bs, bs);
+    if (d < 0) ++n_match;
+    if (const quant::ImatrixEntry* e = im->find(gt.name)) {
+      ++n_imatrix;
+      fn(x, out.data(), nrows, n_per_row, e->values.data());
+      if (first_diff_block(out.data(), gt.data, gt.nbytes, bs) < 0) ++n_imatrix_match;
+    }
+  }
+  fmt::print("{}: {} quantized tensors, {} bit-exact; with the imatrix {} of {} would match\n",
+             type_name, n_q, n_match, n_imatrix_match, n_imatrix);
+}
+
+class QuantGolden : public ::testing::TestWithParam<const char*> {};
+TEST_P(QuantGolden, TensorsMatch) { check_golden(GetParam()); }
+INSTANTIATE_TEST_SUITE_P(Types, QuantGolden,
+                         ::testing::Values("Q2_K", "Q3_K_M", "Q4_0", "Q4_1", "Q4_K_M", "Q5_0",
+                                           "Q5_1", "Q5_K_M", "Q6_K", "Q8_0", "IQ4_NL"));
+
+}  // namespace
+}  // namespace quorum
