@@ -20,6 +20,7 @@ const Command kCommands[] = {
      setup_info},
     {"pull", "Download a model from a Hugging Face-compatible hub (resume, checksum)", setup_pull},
     {"synth", "Write a model of a real shape with seeded random weights (for benchmarks)", setup_synth},
+    {"quantize", "Quantize a GGUF model with llama.cpp's mixes (Q4_K_M, Q8_0, ...)", setup_quantize},
 };
 }  // namespace
 

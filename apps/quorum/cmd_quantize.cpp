@@ -1,0 +1,80 @@
+// `quorum quantize IN OUT TYPE [--tensor-type P=T ...] [--imatrix F] [--threads N]`: writes a
+// quantized copy of a GGUF model with one of llama.cpp's mixes (byte-identical to
+// llama-quantize for the same type); a per-tensor progress bar goes to stderr.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "commands.h"
+#include "core/progress.h"
+#include "quant/quantize.h"
+
+namespace quorum::cli {
+
+RunFn setup_quantize(CLI::App& sub) {
+  struct Opts {
+    std::string in, out, type, imatrix, method = "rtn";
+    std::vector<std::string> tensor_types;
+    int threads = 0;
+    bool list = false;
+  };
+  auto o = std::make_shared<Opts>();
+  std::string types_help = "File type (mix):";
+  for (const auto& f : quant::file_types()) types_help += std::string(" ") + f.name;
+  sub.add_option("input", o->in, "Input GGUF (F32/F16/BF16 weights); never modified");
+  sub.add_option("output", o->out, "Output GGUF");
+  sub.add_option("type", o->type, types_help + " (aliases Q3_K, Q4_K, Q5_K = the _M mixes)");
+  sub.add_option("--tensor-type", o->tensor_types,
+                 "Override: PATTERN=TYPE (regex searched in tensor names, first match wins), "
+                 "e.g. attn_v=q8_0; repeatable");
+  sub.add_option("--imatrix", o->imatrix, "Importance matrix from llama-imatrix (.imatrix/.dat)");
+  sub.add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  sub.add_option("--method", o->method, "Quantization method (see --list)");
+  sub.add_flag("--list", o->list, "List the file types and methods and exit");
+  return [o]() -> int {
+    if (o->list) {
+      fmt::print("file types:\n");
+      for (const auto& f : quant::file_types()) fmt::print("  {:8} {}\n", f.name, f.summary);
+      fmt::print("methods:\n");
+      for (const auto& m : quant::quant_methods()) {
+        fmt::print("  {:8} {}\n           after: {}\n", m.name, m.summary, m.reference);
+        for (const auto& p : m.params) fmt::print("           --{}: {}\n", p.name, p.help);
+      }
+      return 0;
+    }
+    if (o->in.empty() || o->out.empty() || o->type.empty()) {
+      return report_error(Error(ErrorCode::kInvalidArgument, "missing arguments")
+                              .expected("quorum quantize IN OUT TYPE")
+                              .hint("see quorum quantize --list for the types"));
+    }
+    const auto ftype = quant::file_type_from_name(o->type);
+    if (!ftype) {
+      return report_error(Error(ErrorCode::kInvalidArgument, "unknown quantization type")
+                              .actual(o->type).hint("see quorum quantize --list"));
+    }
+    quant::QuantizeOptions opt;
+    opt.method = o->method;
+    opt.ftype = *ftype;
+    opt.tensor_types = o->tensor_types;
+    opt.imatrix_path = o->imatrix;
+    opt.threads = o->threads;
+    std::unique_ptr<ProgressBar> bar;
+    opt.on_tensor = [&bar](size_t i, size_t n, const std::string& name, DType t) {
+      if (!bar) bar = std::make_unique<ProgressBar>("quantize", static_cast<int64_t>(n));
+      bar->set_label(fmt::format("{} -> {}", name, dtype_name(t)));
+      bar->update(static_cast<int64_t>(i));
+    };
+    auto rep = quant::quantize_gguf(o->in, o->out, opt);
+    if (bar) {
+      bar->update(static_cast<int64_t>(rep ? rep->n_tensors : 0));
+      bar->finish();
+    }
+    if (!rep) return report_error(rep.status());
+    fmt::print("{}: {} tensors ({} quantized, {} with imatrix, {} fallback), {:.2f} MiB -> {:.2f} MiB\n",
+               o->out, rep->n_tensors, rep->n_quantized, rep->n_with_imatrix, rep->n_fallback,
+               rep->bytes_in / 1048576.0, rep->bytes_out / 1048576.0);
+    return 0;
+  };
+}
+
+}  // namespace quorum::cli

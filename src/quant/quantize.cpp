@@ -1,0 +1,192 @@
+// The quantize driver: plans the mix, converts each tensor to F32 rows, quantizes them in
+// parallel (rows are independent, so the result does not depend on the thread count) and
+// streams the output GGUF with llama-quantize's tensor order and metadata.
+#include "quant/quantize.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "core/thread_pool.h"
+#include "io/gguf.h"
+#include "quant/imatrix.h"
+#include "tensor/quant_ref.h"
+
+namespace quorum::quant {
+namespace {
+
+const std::vector<QuantMethod> kMethods = {
+    {"rtn",
+     "round-to-nearest per block with ggml's scale/min searches; importance-weighted when an "
+     "imatrix is given (bit-exact with llama-quantize)",
+     "ggml-quants.c (llama.cpp); imatrix: llama.cpp PR #4861",
+     {{"imatrix", "", "llama-imatrix file (legacy .imatrix/.dat) with per-column importances"}}},
+};
+
+constexpr uint32_t kQuantizationVersion = 2;  // ggml's GGML_QNT_VERSION
+
+Result<ModelShape> model_shape(const gguf::File& f) {
+  ModelShape s;
+  QUORUM_ASSIGN_OR_RETURN(s.arch, f.get_string_or("general.architecture", ""));
+  if (s.arch.empty()) return s;
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_layer, f.get_int_or(s.arch + ".block_count", 0));
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_head,
+                          f.get_int_or(s.arch + ".attention.head_count", 0));
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_head_kv,
+                          f.get_int_or(s.arch + ".attention.head_count_kv", n_head));
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_expert, f.get_int_or(s.arch + ".expert_count", 0));
+  s.n_layer = static_cast<int>(n_layer);
+  s.n_head = static_cast<int>(n_head);
+  s.n_head_kv = static_cast<int>(n_head_kv);
+  s.n_expert = static_cast<int>(n_expert);
+  return s;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::exists(b, ec) && std::filesystem::equivalent(a, b, ec)) return true;
+  return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+}
+
+}  // namespace
+
+const std::vector<QuantMethod>& quant_methods() { return kMethods; }
+
+const QuantMethod* find_quant_method(const std::string& name) {
+  for (const QuantMethod& m : kMethods) {
+    if (name == m.name) return &m;
+  }
+  return nullptr;
+}
+
+Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& out,
+                                     const QuantizeOptions& opt) {
+  if (!find_quant_method(opt.method)) {
+    return Error(ErrorCode::kInvalidArgument, "unknown quantization method")
+        .actual(opt.method).expected("rtn");
+  }
+  if (same_file(in, out)) {
+    return Error(ErrorCode::kInvalidArgument, "output file is the input file")
+        .where(out).hint("choose another output path; quantize never overwrites its input");
+  }
+  QUORUM_ASSIGN_OR_RETURN(gguf::File f, gguf::File::open(in));
+  QUORUM_ASSIGN_OR_RETURN(const ModelShape shape, model_shape(f));
+
+  std::vector<TypeOverride> overrides;
+  for (const std::string& spec : opt.tensor_types) {
+    QUORUM_ASSIGN_OR_RETURN(TypeOverride o, parse_type_override(spec));
+    overrides.push_back(std::move(o));
+  }
+  std::unique_ptr<Imatrix> imatrix;
+  if (!opt.imatrix_path.empty()) {
+    QUORUM_ASSIGN_OR_RETURN(Imatrix m, load_imatrix(opt.imatrix_path));
+    imatrix = std::make_unique<Imatrix>(std::move(m));
+  } else if (opt.ftype == FileType::kQ2_K_S) {
+    return Error(ErrorCode::kInvalidArgument, "Q2_K_S needs an importance matrix")
+        .hint("pass --imatrix FILE (made with llama-imatrix)");
+  }
+
+  // llama-quantize's order: non-block tensors first, then by block, names sorted.
+  std::vector<std::string> names;
+  for (const auto& t : f.tensors()) names.push_back(t.name);
+  const std::vector<size_t> order = quantization_order(names);
+  std::vector<TensorDesc> descs;
+  for (size_t i : order) {
+    const auto& t = f.tensors()[i];
+    descs.push_back({t.name, t.ne, t.type});
+  }
+  QUORUM_ASSIGN_OR_RETURN(const std::vector<TensorPlan> plans,
+                          plan_mix(opt.ftype, shape, descs, overrides, imatrix != nullptr));
+
+  gguf::Writer w;
+  w.set_alignment(f.alignment());
+  w.copy_metadata(f);
+  w.remove("general.quantization_version");
+  w.remove("general.file_type");
+  w.set("general.quantization_version", gguf::Value::u32(kQuantizationVersion));
+  w.set("general.file_type", gguf::Value::u32(static_cast<uint32_t>(opt.ftype)));
+  for (const char* k : {"split.no", "split.count", "split.tensors.count"}) w.remove(k);
+  if (imatrix) {
+    w.set("quantize.imatrix.file", gguf::Value::str(opt.imatrix_path));
+    w.set("quantize.imatrix.dataset", gguf::Value::str(imatrix->dataset));
+    w.set("quantize.imatrix.entries_count",
+          gguf::Value::i32(static_cast<int32_t>(imatrix->entries.size())));
+    w.set("quantize.imatrix.chunks_count", gguf::Value::i32(imatrix->last_call));
+  }
+
+  auto pool = std::make_shared<ThreadPool>(opt.threads > 0 ? opt.threads : default_thread_count());
+  QuantizeReport rep;
+  rep.n_tensors = descs.size();
+  for (size_t k = 0; k < descs.size(); ++k) {
+    const gguf::TensorInfo& t = f.tensors()[order[k]];
+    const TensorPlan& p = plans[k];
+    rep.bytes_in += t.nbytes;
+    rep.n_fallback += p.fallback ? 1 : 0;
+    if (!p.quantize) {
+      rep.bytes_out += t.nbytes;
+      QUORUM_TRY(w.add_tensor_lazy(t.name, t.type, t.ne,
+          [&opt, &t, k, n = descs.size()](uint8_t* dst, size_t nbytes) {
+            if (opt.on_tensor) opt.on_tensor(k, n, t.name, t.type);
+            std::memcpy(dst, t.data, nbytes);
+            return Status::ok();
+          }));
+      continue;
+    }
+    const TypeTraits& src_tr = traits(t.type);
+    if (!src_tr.to_float || src_tr.quantized) {
+      return Error(ErrorCode::kUnsupported, "cannot quantize a tensor of this type")
+          .where(in + ": tensor '" + t.name + "'")
+          .expected("f32, f16 or bf16").actual(src_tr.name)
+          .hint("requantizing already-quantized tensors loses quality; start from F16/F32");
+    }
+    const float* qw = nullptr;
+    const int64_t n_per_row = t.ne[0];
+    if (imatrix && traits(p.type).quantized) {
+      if (const ImatrixEntry* e = imatrix->find(t.name)) {
+        const int64_t n_mat = t.ne.size() > 2 ? t.ne[2] : 1;
+        if (static_cast<int64_t>(e->values.size()) != n_per_row * n_mat) {
+          return Error(ErrorCode::kInvalidArgument, "imatrix entry has the wrong size")
+              .where(opt.imatrix_path + ": '" + t.name + "'")
+              .expected(fmt::format("{} values", n_per_row * n_mat))
+              .actual(fmt::format("{}", e->values.size()))
+              .hint("the imatrix was made for a different model");
+        }
+        qw = e->values.data();
+        ++rep.n_with_imatrix;
+      }
+    }
+    ++rep.n_quantized;
+    const DType dst_type = p.type;
+    rep.bytes_out += row_size(dst_type, n_per_row) * static_cast<size_t>(t.n_rows());
+    QUORUM_TRY(w.add_tensor_lazy(t.name, dst_type, t.ne,
+        [&opt, &t, k, n = descs.size(), dst_type, qw, n_per_row, pool](uint8_t* dst, size_t) {
+          if (opt.on_tensor) opt.on_tensor(k, n, t.name, dst_type);
+          const int64_t nrows = t.n_rows();
+          const int64_t rows_per_mat = t.ne.size() > 1 ? t.ne[1] : 1;
+          const size_t in_row = row_size(t.type, n_per_row), out_row = row_size(dst_type, n_per_row);
+          const QuantizeFn qfn = quantize_fn(dst_type);
+          const ToFloatFn to_f = traits(t.type).to_float;
+          const FromFloatFn from_f = traits(dst_type).from_float;
+          pool->parallel_for(nrows, 16, [&](int64_t r0, int64_t r1, int) {
+            std::vector<float> buf(static_cast<size_t>(n_per_row));
+            for (int64_t r = r0; r < r1; ++r) {
+              to_f(t.data + r * in_row, buf.data(), n_per_row);
+              uint8_t* o = dst + r * out_row;
+              if (qfn) {
+                const float* w_row = qw ? qw + (r / rows_per_mat) * n_per_row : nullptr;
+                qfn(buf.data(), o, 1, n_per_row, w_row);
+              } else {
+                from_f(buf.data(), o, n_per_row);  // plain types (f16, bf16, f32)
+              }
+            }
+          });
+          return Status::ok();
+        }));
+  }
+  QUORUM_TRY(w.write(out));
+  return rep;
+}
+
+}  // namespace quorum::quant

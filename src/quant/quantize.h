@@ -1,0 +1,58 @@
+// `quorum quantize`: converts a GGUF model (F32/F16/BF16 weights) to a quantized GGUF with one of
+// llama.cpp's file-level mixes (quant_mix.h), byte-identical to llama-quantize for the RTN
+// method. Also the registry of quantization methods: only "rtn" (round-to-nearest with ggml's
+// scale searches, optionally importance-weighted by an imatrix) exists now; HQQ/GPTQ/AWQ are
+// meant to register here with their own parameters.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "quant/quant_mix.h"
+#include "tensor/dtype.h"
+
+namespace quorum::quant {
+
+struct QuantMethodParam {
+  const char* name;
+  const char* default_value;
+  const char* help;
+};
+
+struct QuantMethod {
+  const char* name;       // "rtn"
+  const char* summary;
+  const char* reference;  // paper or source it follows
+  std::vector<QuantMethodParam> params;
+};
+
+const std::vector<QuantMethod>& quant_methods();
+const QuantMethod* find_quant_method(const std::string& name);
+
+struct QuantizeOptions {
+  std::string method = "rtn";
+  FileType ftype = FileType::kQ4_K_M;
+  std::vector<std::string> tensor_types;  // "PATTERN=TYPE" overrides, first match wins
+  std::string imatrix_path;               // empty: none
+  int threads = 0;                        // 0: default_thread_count()
+  // Called before each tensor is written: (index, count, name, output type).
+  std::function<void(size_t, size_t, const std::string&, DType)> on_tensor;
+};
+
+struct QuantizeReport {
+  size_t n_tensors = 0;
+  size_t n_quantized = 0;
+  size_t n_fallback = 0;
+  size_t n_with_imatrix = 0;
+  uint64_t bytes_in = 0;   // tensor data of the input
+  uint64_t bytes_out = 0;  // tensor data of the output
+};
+
+// Reads `in`, writes `out` (atomically). Refuses out == in; never modifies the input.
+Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& out,
+                                     const QuantizeOptions& options);
+
+}  // namespace quorum::quant
