@@ -2,7 +2,8 @@
 //   int32 n_entries; n_entries x { int32 name_len; char name[name_len]; int32 ncall; int32 nval;
 //   float values[nval] }; optional trailer { int32 last_call; int32 len; char dataset[len] }.
 // `values` are mean squared activations per input column of a weight (summed over experts for
-// MoE tensors). Like llama-quantize, the loader keeps them as stored and reports ncall.
+// MoE tensors). The loader keeps them as stored; the quantize driver divides them by ncall
+// once more, exactly as llama-quantize does (needed for bit-identical output).
 #pragma once
 
 #include <cstdint>

@@ -119,6 +119,7 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   auto pool = std::make_shared<ThreadPool>(opt.threads > 0 ? opt.threads : default_thread_count());
   QuantizeReport rep;
   rep.n_tensors = descs.size();
+  std::vector<std::shared_ptr<std::vector<float>>> imatrix_weights;  // alive until write()
   for (size_t k = 0; k < descs.size(); ++k) {
     const gguf::TensorInfo& t = f.tensors()[order[k]];
     const TensorPlan& p = plans[k];
@@ -153,7 +154,14 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
               .actual(fmt::format("{}", e->values.size()))
               .hint("the imatrix was made for a different model");
         }
-        qw = e->values.data();
+        // Like llama-quantize, divide the stored means by ncall once more (a scale the
+        // quantizers are almost invariant to, but it decides rare ties; bit-exactness needs it).
+        auto w_tensor = std::make_shared<std::vector<float>>(e->values);
+        if (e->ncall > 0) {
+          for (float& v : *w_tensor) v /= static_cast<float>(e->ncall);
+        }
+        imatrix_weights.push_back(w_tensor);
+        qw = w_tensor->data();
         ++rep.n_with_imatrix;
       }
     }
