@@ -4,11 +4,16 @@
 // The text starts as one symbol per UTF-8 character in a doubly linked list. Every adjacent pair
 // whose concatenation is a vocabulary token is queued with that token's score; the best pair
 // (highest score, then leftmost) is merged and its new neighbours are queued, until no queued
-// pair is still valid. Each final symbol is emitted as its token if it is one; otherwise it is
-// re-split along the merge that produced it (rev_merge) and, at the bottom, as <0xXX> byte
-// tokens. Cost: O(n log n) in the text length; each merge looks up one short string.
+// pair is still valid. Each final symbol is emitted as its token if it is one, else as <0xXX>
+// byte tokens. (llama.cpp also keeps a "rev_merge" map to re-split symbols that are not tokens;
+// only tokens are ever merged, so the only non-token symbols are single characters, which no
+// merge produced: that path never runs and is left out.)
+//
+// Speed: merges never cross a point no token spans. When no token has U+2581 after a different
+// character (true of Llama-style vocabularies; checked at load), the text is cut before each
+// word-initial U+2581 and every word is merged on its own — the same merges, done with small
+// queues. Otherwise the whole fragment is one queue. Either way O(n log n).
 #include <queue>
-#include <unordered_map>
 
 #include "tokenizer/tokenizer.h"
 
@@ -36,6 +41,25 @@ struct BigramOrder {  // priority_queue top = highest score, then smallest left 
 }  // namespace
 
 void Tokenizer::encode_spm(std::string_view text, std::vector<int32_t>& out) const {
+  if (!spm_split_words_) {
+    encode_spm_word(text, out);
+    return;
+  }
+  // Cut at character starts (as the symbol scan below sees them, so invalid UTF-8 splits the
+  // same way) where a U+2581 follows bytes that are not U+2581.
+  constexpr std::string_view kSpace = "\xE2\x96\x81";
+  size_t start = 0;
+  for (size_t pos = 0; pos < text.size(); pos += utf8_len(text[pos])) {
+    if (pos > 0 && text.compare(pos, kSpace.size(), kSpace) == 0 &&
+        (pos < kSpace.size() || text.compare(pos - kSpace.size(), kSpace.size(), kSpace) != 0)) {
+      encode_spm_word(text.substr(start, pos - start), out);
+      start = pos;
+    }
+  }
+  encode_spm_word(text.substr(start), out);
+}
+
+void Tokenizer::encode_spm_word(std::string_view text, std::vector<int32_t>& out) const {
   std::vector<Symbol> symbols;
   symbols.reserve(text.size());
   for (size_t offs = 0; offs < text.size();) {
@@ -45,16 +69,12 @@ void Tokenizer::encode_spm(std::string_view text, std::vector<int32_t>& out) con
     offs += len;
   }
   std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-  // Merged text -> the pair of symbols it was last built from (for re-splitting).
-  std::unordered_map<std::string_view, std::pair<int, int>> rev_merge;
-
   auto try_add_bigram = [&](int left, int right) {
     if (left == -1 || right == -1) return;
     const std::string_view merged(symbols[left].text, symbols[left].n + symbols[right].n);
     const int32_t id = find_token(merged);
     if (id == kNoToken) return;
     queue.push({left, right, vocab_.tokens[id].score, merged.size()});
-    rev_merge[merged] = {left, right};
   };
 
   for (size_t i = 1; i < symbols.size(); ++i) try_add_bigram(static_cast<int>(i) - 1, static_cast<int>(i));
@@ -74,23 +94,15 @@ void Tokenizer::encode_spm(std::string_view text, std::vector<int32_t>& out) con
     try_add_bigram(b.left, l.next);
   }
 
-  // Emits a symbol's token, or re-splits it along its merge, or falls back to bytes.
-  auto resegment = [&](auto&& self, const Symbol& s) -> void {
-    const std::string_view piece(s.text, s.n);
+  for (int i = symbols.empty() ? -1 : 0; i != -1; i = symbols[i].next) {
+    const std::string_view piece(symbols[i].text, symbols[i].n);
     const int32_t id = find_token(piece);
     if (id != kNoToken) {
       out.push_back(id);
-      return;
-    }
-    const auto it = rev_merge.find(piece);
-    if (it == rev_merge.end()) {
+    } else {
       for (char c : piece) out.push_back(byte_to_token(static_cast<uint8_t>(c)));
-      return;
     }
-    self(self, symbols[it->second.first]);
-    self(self, symbols[it->second.second]);
-  };
-  for (int i = symbols.empty() ? -1 : 0; i != -1; i = symbols[i].next) resegment(resegment, symbols[i]);
+  }
 }
 
 }  // namespace quorum::tokenizer

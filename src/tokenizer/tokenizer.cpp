@@ -126,6 +126,20 @@ Status Tokenizer::init() {
       if (!text.empty()) special_tokens_.push_back(i);
     }
   }
+  if (vocab_.type == VocabType::kSpm) {
+    spm_split_words_ = true;
+    for (int32_t i = 0; i < n && spm_split_words_; ++i) {
+      const std::string& text = vocab_.tokens[i].text;
+      for (size_t pos = text.find(kSpmSpace, 1); pos != std::string::npos;
+           pos = text.find(kSpmSpace, pos + 1)) {
+        if (pos < kSpmSpace.size() ||
+            text.compare(pos - kSpmSpace.size(), kSpmSpace.size(), kSpmSpace) != 0) {
+          spm_split_words_ = false;
+          break;
+        }
+      }
+    }
+  }
   std::stable_sort(special_tokens_.begin(), special_tokens_.end(), [&](int32_t a, int32_t b) {
     return vocab_.tokens[a].text.size() > vocab_.tokens[b].text.size();
   });

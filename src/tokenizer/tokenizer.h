@@ -89,6 +89,7 @@ class Tokenizer {
   std::vector<Fragment> partition(std::string_view text, bool parse_special) const;
   int32_t byte_to_token(uint8_t byte) const;
   void encode_spm(std::string_view text, std::vector<int32_t>& out) const;
+  void encode_spm_word(std::string_view text, std::vector<int32_t>& out) const;
   void encode_bpe(std::string_view text, std::vector<int32_t>& out) const;
 
   Vocab vocab_;
@@ -100,6 +101,8 @@ class Tokenizer {
   std::vector<int32_t> special_tokens_;  // control/user-defined/unknown, longest text first
   std::vector<int32_t> eog_;
   size_t max_token_len_ = 0;
+  // SPM: no token has U+2581 after another character, so words can be merged separately.
+  bool spm_split_words_ = false;
 };
 
 }  // namespace quorum::tokenizer

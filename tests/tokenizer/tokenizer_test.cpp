@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "io/gguf.h"
@@ -21,13 +22,19 @@ std::shared_ptr<const Tokenizer> gguf_tok(const std::string& rel) {
   return t ? *t : nullptr;
 }
 
+// Loaded once per test binary: parsing a 10 MB tokenizer.json takes seconds.
 std::shared_ptr<const Tokenizer> hf_tok(const std::string& rel) {
+  static std::map<std::string, std::shared_ptr<const Tokenizer>> cache;
+  auto it = cache.find(rel);
+  if (it != cache.end()) return it->second;
   auto v = Vocab::from_hf(shared_path(rel));
   EXPECT_TRUE(v) << v.status().to_string();
   if (!v) return nullptr;
   auto t = Tokenizer::create(std::move(*v));
   EXPECT_TRUE(t) << t.status().to_string();
-  return t ? *t : nullptr;
+  if (!t) return nullptr;
+  cache[rel] = *t;
+  return *t;
 }
 
 TEST(Tokenizer, BosEosFollowMetadata) {
@@ -114,6 +121,25 @@ TEST(Tokenizer, SpmByteFallbackAndPieces) {
   EXPECT_EQ(spm->token_to_piece(1 << 20), "");
 }
 
+// SPM words are merged separately when the vocabulary allows it; a vocabulary with one extra
+// token that has U+2581 inside (and that never occurs in the text) forces the whole-text merge.
+// Both must give the same ids.
+TEST(Tokenizer, SpmWordSplittingMatchesWholeTextMerge) {
+  auto f = gguf::File::open(shared_path("models/vocab-llamacpp/ggml-vocab-llama-spm.gguf"));
+  ASSERT_TRUE(f);
+  auto v = Vocab::from_gguf(*f);
+  ASSERT_TRUE(v);
+  Vocab whole_vocab = *v;
+  whole_vocab.tokens.push_back({"\x01\xE2\x96\x81\x01", 0.0f, kAttrNormal});
+  auto split = Tokenizer::create(std::move(*v));
+  auto whole = Tokenizer::create(std::move(whole_vocab));
+  ASSERT_TRUE(split && whole);
+  std::string text = quorum::testing::read_file(shared_path("data/wikitext2_raw/wiki.test.raw"));
+  text.resize(100000);
+  text += "  double  spaces,\ttabs \xFF\xE2\xE2\x96\x81 bad bytes ▁ literal ▁▁x";
+  EXPECT_EQ((*split)->encode(text, true, false), (*whole)->encode(text, true, false));
+}
+
 TEST(Tokenizer, SharedBetweenThreads) {
   auto tok = hf_tok("models/tokenizers/qwen3-hf");
   ASSERT_TRUE(tok);
@@ -135,7 +161,8 @@ TEST(Tokenizer, BadVocabulariesGiveClearErrors) {
     gguf::Writer w;
     w.set("general.architecture", gguf::Value::str("llama"));
     const auto bytes = w.to_bytes();
-    auto f = gguf::File::parse(bytes.data(), bytes.size(), "mem");
+    ASSERT_TRUE(bytes) << bytes.status().to_string();
+    auto f = gguf::File::parse(bytes->data(), bytes->size(), "mem");
     ASSERT_TRUE(f);
     auto v = Vocab::from_gguf(*f);
     ASSERT_FALSE(v);
@@ -148,7 +175,8 @@ TEST(Tokenizer, BadVocabulariesGiveClearErrors) {
     w.set("tokenizer.ggml.tokens", gguf::Value::string_array({"a", "b"}));
     w.set("tokenizer.ggml.merges", gguf::Value::string_array({"a b"}));
     const auto bytes = w.to_bytes();
-    auto f = gguf::File::parse(bytes.data(), bytes.size(), "mem");
+    ASSERT_TRUE(bytes) << bytes.status().to_string();
+    auto f = gguf::File::parse(bytes->data(), bytes->size(), "mem");
     ASSERT_TRUE(f);
     auto v = Vocab::from_gguf(*f);
     ASSERT_FALSE(v);
@@ -160,7 +188,8 @@ TEST(Tokenizer, BadVocabulariesGiveClearErrors) {
     w.set("tokenizer.ggml.tokens", gguf::Value::string_array({"<unk>", "<s>", "</s>"}));
     w.set("tokenizer.ggml.scores", gguf::Value::f32_array({0.0f}));
     const auto bytes = w.to_bytes();
-    auto f = gguf::File::parse(bytes.data(), bytes.size(), "mem");
+    ASSERT_TRUE(bytes) << bytes.status().to_string();
+    auto f = gguf::File::parse(bytes->data(), bytes->size(), "mem");
     ASSERT_TRUE(f);
     auto v = Vocab::from_gguf(*f);
     ASSERT_FALSE(v);
