@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"synth", "Write a model of a real shape with seeded random weights (for benchmarks)", setup_synth},
     {"quantize", "Quantize a GGUF model with llama.cpp's mixes (Q4_K_M, Q8_0, ...)", setup_quantize},
     {"tokenize", "Show the token ids and pieces a model's tokenizer makes of a text", setup_tokenize},
+    {"bench", "Measure prompt (pp) and generation (tg) speed like llama-bench", setup_bench},
 };
 }  // namespace
 
