@@ -18,6 +18,7 @@ namespace {
 const Command kCommands[] = {
     {"info", "Show a model file's architecture, hyper-parameters, tensors and tokenizer",
      setup_info},
+    {"convert", "Convert a model between GGUF, safetensors (HF) and llama2.c (import)", setup_convert},
     {"pull", "Download a model from a Hugging Face-compatible hub (resume, checksum)", setup_pull},
     {"synth", "Write a model of a real shape with seeded random weights (for benchmarks)", setup_synth},
     {"quantize", "Quantize a GGUF model with llama.cpp's mixes (Q4_K_M, Q8_0, ...)", setup_quantize},

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -163,6 +164,13 @@ Result<gguf::File> open(const std::string& path, const std::string& vocab_path) 
     take_layers();
   }
   if (!c.shared_classifier) take("output.weight", {dim, V}, false);
+  // GGUF's usual order: global tensors, then block by block.
+  auto layer_of = [](const std::string& n) {
+    return n.starts_with("blk.") ? std::stoll(n.substr(4, n.find('.', 4) - 4)) : -1LL;
+  };
+  std::stable_sort(tensors.begin(), tensors.end(), [&](const auto& a, const auto& b) {
+    return layer_of(a.name) < layer_of(b.name);
+  });
 
   std::vector<std::pair<std::string, gguf::Value>> kv_meta;
   auto u32 = [](int64_t v) { return gguf::Value::u32(static_cast<uint32_t>(v)); };

@@ -217,7 +217,9 @@ Result<gguf::File> open_hf_model(const std::string& path) {
       return (k == a + ".rope.freq_base" && v.f == 10000.0) ||
              (k == a + ".rope.dimension_count" && v.u == default_rot);
     };
-    for (auto& [k, v] : meta) {
+    for (auto& entry : meta) {
+      const std::string& k = entry.first;  // (clang 14 cannot capture structured bindings)
+      gguf::Value& v = entry.second;
       auto it = std::find_if(orig.begin(), orig.end(), [&](const auto& kv) { return kv.first == k; });
       if (it != orig.end()) {
         it->second = std::move(v);
