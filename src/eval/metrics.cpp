@@ -8,6 +8,7 @@
 #include <map>
 
 #include "eval/rng.h"
+#include "eval/text_metrics.h"
 
 namespace quorum::eval {
 namespace {
@@ -161,6 +162,22 @@ Result<BootstrapResult> paired_bootstrap(const std::vector<double>& a, const std
   res.ci_high = percentile(deltas, 0.975);
   res.p_value = std::min(1.0, 2.0 * ratio(std::min(le0, ge0), static_cast<size_t>(resamples)));
   return res;
+}
+
+double main_metric_score(MainMetric metric, const std::string& prediction,
+                         const std::vector<std::string>& references) {
+  switch (metric) {
+    case MainMetric::kAccuracy:
+      return !references.empty() && !prediction.empty() && prediction == references[0] ? 1.0 : 0.0;
+    case MainMetric::kExactMatch:
+      return squad_exact_match(prediction, references);
+    case MainMetric::kRougeL: {
+      double best = 0.0;
+      for (const auto& r : references) best = std::max(best, rouge_l(r, prediction).f1);
+      return best;
+    }
+  }
+  return 0.0;
 }
 
 Result<McNemarResult> mcnemar_test(const std::vector<bool>& a_correct,

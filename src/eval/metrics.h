@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "eval/task.h"
 
 namespace quorum::eval {
 
@@ -71,6 +72,12 @@ struct McNemarResult {
   double statistic = 0.0;  // chi-square (corrected) when !exact
   double p_value = 1.0;
 };
+
+// One item's score under a task's main metric: accuracy (prediction equals the first reference,
+// the gold label), SQuAD exact match (max over references) or ROUGE-L F1 (max over references).
+// An unparsed prediction is passed as "" and scores 0 for accuracy.
+double main_metric_score(MainMetric metric, const std::string& prediction,
+                         const std::vector<std::string>& references);
 
 Result<McNemarResult> mcnemar_test(const std::vector<bool>& a_correct,
                                    const std::vector<bool>& b_correct, size_t exact_below = 25);
