@@ -76,6 +76,8 @@ struct StrategyRun {
   int extra_calls = 0;  // total calls made through StrategyContext::ask
   // Run-level numbers for the report, e.g. "agreement_round_0" -> 0.72.
   std::map<std::string, double> summary;
+  // Run-level text facts, e.g. "stop_reason" -> "agreement".
+  std::map<std::string, std::string> notes;
   // Optional comparison answers produced by the strategy itself, e.g. debate's "plain vote at
   // equal compute"; keyed by a name, one Answer per item.
   std::map<std::string, std::vector<Answer>> baselines;
