@@ -18,6 +18,7 @@ namespace {
 const Command kCommands[] = {
     {"info", "Show a model file's architecture, hyper-parameters, tensors and tokenizer",
      setup_info},
+    {"eval", "Evaluate models and consensus strategies on tasks from a YAML config", setup_eval},
     {"pull", "Download a model from a Hugging Face-compatible hub (resume, checksum)", setup_pull},
     {"synth", "Write a model of a real shape with seeded random weights (for benchmarks)", setup_synth},
 };
