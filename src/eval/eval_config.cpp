@@ -132,7 +132,7 @@ Result<ModelConfig> parse_model(const Src& src, const YAML::Node& n, const std::
 
 Result<TaskConfig> parse_task(const Src& src, const YAML::Node& n, const std::string& base) {
   QUORUM_TRY(check_keys(src, n, "a task",
-                        {"name", "task", "kind", "labels", "prompt", "data", "split", "fields",
+                        {"name", "task", "kind", "labels", "prompt", "data", "format", "split", "fields",
                          "reference", "few_shot", "max_tokens", "limit", "truncate"}));
   TaskConfig t;
   t.line = line_of(n);
@@ -216,6 +216,17 @@ Result<TaskConfig> parse_task(const Src& src, const YAML::Node& n, const std::st
     }
   }
   if (n["reference"]) QUORUM_ASSIGN_OR_RETURN(t.reference_field, str(src, n["reference"], "reference"));
+  if (n["format"]) {
+    QUORUM_ASSIGN_OR_RETURN(std::string f, str(src, n["format"], "format"));
+    auto fmt_r = parse_dataset_format(f);
+    if (!fmt_r) {
+      Status st = fmt_r.status();
+      return st.with_context(src.at(n["format"]));
+    }
+    t.format = *fmt_r;
+  } else if (n["fields"] || n["reference"]) {
+    t.format = DatasetFormat::kJsonl;
+  }
   if (n["few_shot"]) {
     const YAML::Node fs = n["few_shot"];
     QUORUM_TRY(check_keys(src, fs, "few_shot", {"data", "n"}));

@@ -16,6 +16,7 @@
 //       labels: [bad, good]
 //       prompt: "Review: {body}\nVerdict:"
 //       data: reviews.jsonl
+//       format: jsonl                     # default: task-model JSONL (see eval/dataset.h)
 //       fields: {body: review_text}       # item field <- JSONL column
 //       reference: verdict                # column holding the gold answer(s)
 //       few_shot: {data: reviews_train.jsonl, n: 3}
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "eval/dataset.h"
 #include "eval/task.h"
 
 namespace quorum::eval {
@@ -67,7 +69,9 @@ struct FewShotConfig {
 struct TaskConfig {
   std::string name;  // display name; also the built-in task unless `task:` names another
   TaskSpec spec;     // the built-in definition with the config's overrides applied
-  std::string data;  // JSONL file (resolved path)
+  std::string data;  // data file (resolved path)
+  // kTaskModelJsonl unless `format:` says otherwise, or kJsonl when `fields`/`reference` are given.
+  DatasetFormat format = DatasetFormat::kTaskModelJsonl;
   Split split = Split::kTest;
   std::map<std::string, std::string> fields;  // item field -> JSONL column (default: same name)
   std::string reference_field;  // JSONL column with the gold answer(s); "" = "answers"/"label"

@@ -1,10 +1,10 @@
-// What the evaluation runner needs between a config's task and the models: loading a task's
-// JSONL split into Items (field mapping, references, few-shot prefix, prompt template) and turning
-// a backend's completion or label scores into an ensemble::Answer.
+// What the evaluation runner needs between a config's task and the models: loading a task's split
+// (ensemble's dataset loaders, with the config's format, field mapping and few-shot examples) and
+// turning a backend's completion or label scores into an ensemble::Answer.
 //
-// Prompts follow shared/taskmodels/PROMPTS.md: `{field}` placeholders filled verbatim; the answer
-// is the generated text cut at the first newline and stripped; a classification answer is parsed
-// when it equals one of the task's labels (compared case-insensitively, stored canonically).
+// Answers follow shared/taskmodels/PROMPTS.md: the generated text cut at the first newline and
+// stripped (eval/prompt.h); a classification answer is parsed when it equals a label exactly, as
+// the reference scores were computed.
 #pragma once
 
 #include <string>
@@ -17,13 +17,7 @@
 
 namespace quorum::eval {
 
-// Fills `{name}` placeholders from `fields`; an unknown placeholder is an error naming it.
-Result<std::string> fill_template(const std::string& tmpl,
-                                  const std::map<std::string, std::string>& fields);
-
-// Loads the task's data file: every row becomes an Item (fields mapped, references from the
-// reference column or "answers"/"label", prompt = few-shot prefix + filled template). `limit` > 0
-// keeps the first `limit` rows. Errors name the file and line.
+// Loads the task's split (the first `limit` items when > 0) and applies its few-shot prefix.
 Result<Dataset> load_task_items(const TaskConfig& task, int64_t limit);
 
 // The prediction text of a generated answer: cut at the first '\n', then stripped.
