@@ -90,9 +90,15 @@ Result<ModelConfig> parse_model(const Src& src, const YAML::Node& n, const std::
     QUORUM_ASSIGN_OR_RETURN(std::string p, str(src, n["path"], "path"));
     m.path = resolve(base, p);
   }
-  if (n["url"]) QUORUM_ASSIGN_OR_RETURN(m.url, str(src, n["url"], "url"));
-  if (n["model"]) QUORUM_ASSIGN_OR_RETURN(m.remote_model, str(src, n["model"], "model"));
-  if (n["api_key_env"]) QUORUM_ASSIGN_OR_RETURN(m.api_key_env, str(src, n["api_key_env"], "api_key_env"));
+  if (n["url"]) {
+    QUORUM_ASSIGN_OR_RETURN(m.url, str(src, n["url"], "url"));
+  }
+  if (n["model"]) {
+    QUORUM_ASSIGN_OR_RETURN(m.remote_model, str(src, n["model"], "model"));
+  }
+  if (n["api_key_env"]) {
+    QUORUM_ASSIGN_OR_RETURN(m.api_key_env, str(src, n["api_key_env"], "api_key_env"));
+  }
   if (m.path.empty() == m.url.empty()) {
     return Error(ErrorCode::kInvalidArgument,
                  fmt::format("model '{}' needs exactly one of 'path' (local GGUF) and 'url' "
@@ -123,10 +129,18 @@ Result<ModelConfig> parse_model(const Src& src, const YAML::Node& n, const std::
           .actual(fmt::format("'{}'", mode));
     }
   }
-  if (n["weight"]) QUORUM_ASSIGN_OR_RETURN(m.weight, number_in<double>(src, n["weight"], "weight", 0.0, 1e6));
-  if (n["timeout"]) QUORUM_ASSIGN_OR_RETURN(m.timeout_s, number_in<double>(src, n["timeout"], "timeout", 0.001, 86400.0));
-  if (n["retries"]) QUORUM_ASSIGN_OR_RETURN(m.max_retries, number_in<int>(src, n["retries"], "retries", 0, 100));
-  if (n["concurrency"]) QUORUM_ASSIGN_OR_RETURN(m.concurrency, number_in<int>(src, n["concurrency"], "concurrency", 1, 1024));
+  if (n["weight"]) {
+    QUORUM_ASSIGN_OR_RETURN(m.weight, number_in<double>(src, n["weight"], "weight", 0.0, 1e6));
+  }
+  if (n["timeout"]) {
+    QUORUM_ASSIGN_OR_RETURN(m.timeout_s, number_in<double>(src, n["timeout"], "timeout", 0.001, 86400.0));
+  }
+  if (n["retries"]) {
+    QUORUM_ASSIGN_OR_RETURN(m.max_retries, number_in<int>(src, n["retries"], "retries", 0, 100));
+  }
+  if (n["concurrency"]) {
+    QUORUM_ASSIGN_OR_RETURN(m.concurrency, number_in<int>(src, n["concurrency"], "concurrency", 1, 1024));
+  }
   return m;
 }
 
@@ -139,7 +153,9 @@ Result<TaskConfig> parse_task(const Src& src, const YAML::Node& n, const std::st
   if (!n["name"]) return Error(ErrorCode::kInvalidArgument, "a task needs a 'name'").where(src.at(n));
   QUORUM_ASSIGN_OR_RETURN(t.name, str(src, n["name"], "name"));
   std::string builtin = t.name;
-  if (n["task"]) QUORUM_ASSIGN_OR_RETURN(builtin, str(src, n["task"], "task"));
+  if (n["task"]) {
+    QUORUM_ASSIGN_OR_RETURN(builtin, str(src, n["task"], "task"));
+  }
   if (auto found = find_task(builtin); found.is_ok()) {
     t.spec = *found;
   } else if (n["kind"]) {
@@ -179,8 +195,12 @@ Result<TaskConfig> parse_task(const Src& src, const YAML::Node& n, const std::st
       t.spec.labels.push_back(s);
     }
   }
-  if (n["prompt"]) QUORUM_ASSIGN_OR_RETURN(t.spec.prompt_template, str(src, n["prompt"], "prompt"));
-  if (n["truncate"]) QUORUM_ASSIGN_OR_RETURN(t.spec.truncatable_field, str(src, n["truncate"], "truncate"));
+  if (n["prompt"]) {
+    QUORUM_ASSIGN_OR_RETURN(t.spec.prompt_template, str(src, n["prompt"], "prompt"));
+  }
+  if (n["truncate"]) {
+    QUORUM_ASSIGN_OR_RETURN(t.spec.truncatable_field, str(src, n["truncate"], "truncate"));
+  }
   if (t.spec.prompt_template.empty()) {
     return Error(ErrorCode::kInvalidArgument, fmt::format("task '{}' needs a 'prompt' template", t.name))
         .where(src.at(n));
@@ -215,7 +235,9 @@ Result<TaskConfig> parse_task(const Src& src, const YAML::Node& n, const std::st
       t.fields[kv.first.as<std::string>()] = col;
     }
   }
-  if (n["reference"]) QUORUM_ASSIGN_OR_RETURN(t.reference_field, str(src, n["reference"], "reference"));
+  if (n["reference"]) {
+    QUORUM_ASSIGN_OR_RETURN(t.reference_field, str(src, n["reference"], "reference"));
+  }
   if (n["format"]) {
     QUORUM_ASSIGN_OR_RETURN(std::string f, str(src, n["format"], "format"));
     auto fmt_r = parse_dataset_format(f);
@@ -237,8 +259,12 @@ Result<TaskConfig> parse_task(const Src& src, const YAML::Node& n, const std::st
     t.few_shot.data = resolve(base, d);
     QUORUM_ASSIGN_OR_RETURN(t.few_shot.n, number_in<int>(src, fs["n"], "few_shot.n", 0, 64));
   }
-  if (n["max_tokens"]) QUORUM_ASSIGN_OR_RETURN(t.max_tokens, number_in<int>(src, n["max_tokens"], "max_tokens", 1, 32768));
-  if (n["limit"]) QUORUM_ASSIGN_OR_RETURN(t.limit, number_in<int64_t>(src, n["limit"], "limit", 0, int64_t{1} << 40));
+  if (n["max_tokens"]) {
+    QUORUM_ASSIGN_OR_RETURN(t.max_tokens, number_in<int>(src, n["max_tokens"], "max_tokens", 1, 32768));
+  }
+  if (n["limit"]) {
+    QUORUM_ASSIGN_OR_RETURN(t.limit, number_in<int64_t>(src, n["limit"], "limit", 0, int64_t{1} << 40));
+  }
   return t;
 }
 
@@ -253,7 +279,9 @@ Result<StrategyConfig> parse_strategy(const Src& src, const YAML::Node& n) {
   if (!n["name"]) return Error(ErrorCode::kInvalidArgument, "a strategy needs a 'name'").where(src.at(n));
   QUORUM_ASSIGN_OR_RETURN(s.strategy, str(src, n["name"], "name"));
   s.name = s.strategy;
-  if (n["as"]) QUORUM_ASSIGN_OR_RETURN(s.name, str(src, n["as"], "as"));
+  if (n["as"]) {
+    QUORUM_ASSIGN_OR_RETURN(s.name, str(src, n["as"], "as"));
+  }
   if (n["params"]) {
     if (!n["params"].IsMap()) {
       return Error(ErrorCode::kInvalidArgument, "'params' must be a mapping").where(src.at(n["params"]));
@@ -285,7 +313,9 @@ Result<EvalConfig> parse_root(const Src& src, const YAML::Node& root, const std:
   EvalConfig c;
   c.source = src.file;
   std::string out = "results";
-  if (root["output"]) QUORUM_ASSIGN_OR_RETURN(out, str(src, root["output"], "output"));
+  if (root["output"]) {
+    QUORUM_ASSIGN_OR_RETURN(out, str(src, root["output"], "output"));
+  }
   c.output_dir = resolve(base, out);
   if (root["cache"]) {
     QUORUM_ASSIGN_OR_RETURN(std::string cache, str(src, root["cache"], "cache"));
@@ -302,7 +332,9 @@ Result<EvalConfig> parse_root(const Src& src, const YAML::Node& root, const std:
       c.seeds.push_back(v);
     }
   }
-  if (root["jobs"]) QUORUM_ASSIGN_OR_RETURN(c.jobs, number_in<int>(src, root["jobs"], "jobs", 1, 256));
+  if (root["jobs"]) {
+    QUORUM_ASSIGN_OR_RETURN(c.jobs, number_in<int>(src, root["jobs"], "jobs", 1, 256));
+  }
   for (const char* list : {"models", "tasks"}) {
     if (!root[list] || !root[list].IsSequence() || root[list].size() == 0) {
       return Error(ErrorCode::kInvalidArgument, fmt::format("the config needs a non-empty '{}' list", list))
