@@ -22,6 +22,7 @@ struct Command {
 
 RunFn setup_info(CLI::App& sub);
 RunFn setup_convert(CLI::App& sub);
+RunFn setup_eval(CLI::App& sub);
 RunFn setup_pull(CLI::App& sub);
 RunFn setup_synth(CLI::App& sub);
 RunFn setup_quantize(CLI::App& sub);

@@ -19,6 +19,7 @@ const Command kCommands[] = {
     {"info", "Show a model file's architecture, hyper-parameters, tensors and tokenizer",
      setup_info},
     {"convert", "Convert a model between GGUF, safetensors (HF) and llama2.c (import)", setup_convert},
+    {"eval", "Evaluate models and consensus strategies on tasks from a YAML config", setup_eval},
     {"pull", "Download a model from a Hugging Face-compatible hub (resume, checksum)", setup_pull},
     {"synth", "Write a model of a real shape with seeded random weights (for benchmarks)", setup_synth},
     {"quantize", "Quantize a GGUF model with llama.cpp's mixes (Q4_K_M, Q8_0, ...)", setup_quantize},

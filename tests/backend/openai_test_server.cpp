@@ -38,6 +38,12 @@ OpenAiTestServer::OpenAiTestServer(std::map<std::string, std::string> table)
         last_auth_ = req.get_header_value("Authorization");
         last_body_ = req.body;
       }
+      const int64_t fa = fail_after.load();
+      if (fa >= 0 && requests_.load() > fa) {
+        res.status = 503;
+        res.set_content("{\"error\":\"server going down\"}", "application/json");
+        return;
+      }
       if (model == "slow" || model == "concurrency") {
         std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms));
       }
@@ -60,8 +66,14 @@ OpenAiTestServer::OpenAiTestServer(std::map<std::string, std::string> table)
         res.set_content("{\"id\":\"x\",\"object\":\"text_completion\"}", "application/json");
         return;
       }
-      auto it = table_.find(prompt);
-      const std::string text = it != table_.end() ? it->second : "";
+      std::string text;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto mt = model_tables_.find(model);
+        const auto& table = mt != model_tables_.end() ? mt->second : table_;
+        auto it = table.find(prompt);
+        text = it != table.end() ? it->second : "";
+      }
       // Fake tokenization: one "token" per character, log-probability -0.1 each.
       json choice = {{"index", 0}, {"finish_reason", "stop"}};
       const bool want_lp = chat ? body.value("logprobs", false) : body.contains("logprobs");
@@ -113,6 +125,12 @@ OpenAiTestServer::OpenAiTestServer(std::map<std::string, std::string> table)
 OpenAiTestServer::~OpenAiTestServer() {
   server_->stop();
   thread_.join();
+}
+
+void OpenAiTestServer::set_model_table(const std::string& model,
+                                       std::map<std::string, std::string> table) {
+  std::lock_guard<std::mutex> lock(mu_);
+  model_tables_[model] = std::move(table);
 }
 
 std::string OpenAiTestServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }

@@ -38,11 +38,17 @@ class OpenAiTestServer {
   std::string last_authorization();
   std::string last_body();
 
+  // Answers for one model name (takes precedence over the shared table for that model).
+  void set_model_table(const std::string& model, std::map<std::string, std::string> table);
+
   int slow_ms = 2000;
   int flaky_failures = 2;
+  // When >= 0: requests after the first `fail_after` ones get HTTP 503 (a server going down).
+  std::atomic<int64_t> fail_after{-1};
 
  private:
   std::map<std::string, std::string> table_;
+  std::map<std::string, std::map<std::string, std::string>> model_tables_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

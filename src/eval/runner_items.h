@@ -1,0 +1,36 @@
+// What the evaluation runner needs between a config's task and the models: loading a task's split
+// (ensemble's dataset loaders, with the config's format, field mapping and few-shot examples) and
+// turning a backend's completion or label scores into an ensemble::Answer.
+//
+// Answers follow shared/taskmodels/PROMPTS.md: the generated text cut at the first newline and
+// stripped (eval/prompt.h); a classification answer is parsed when it equals a label exactly, as
+// the reference scores were computed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "ensemble/answer.h"
+#include "eval/eval_config.h"
+#include "eval/task.h"
+
+namespace quorum::eval {
+
+// Loads the task's split (the first `limit` items when > 0) and applies its few-shot prefix.
+Result<Dataset> load_task_items(const TaskConfig& task, int64_t limit);
+
+// The prediction text of a generated answer: cut at the first '\n', then stripped.
+std::string answer_text(const std::string& raw);
+
+// A model's generated completion as an Answer for `spec`.
+ensemble::Answer answer_from_completion(const TaskSpec& spec, const std::string& model,
+                                        const backend::Completion& completion);
+// A model's label scores (one per spec.labels, natural log) as an Answer: the best label wins.
+ensemble::Answer answer_from_scores(const TaskSpec& spec, const std::string& model,
+                                    const backend::Scores& scores);
+
+// The continuation scored for a label: " <label>" (the models answer with a leading space).
+std::string label_continuation(const std::string& label);
+
+}  // namespace quorum::eval
