@@ -88,12 +88,6 @@ Tokenizer::Tokenizer(Vocab vocab, RegexSplitter splitter)
     : vocab_(std::move(vocab)), splitter_(std::move(splitter)) {}
 
 Result<std::shared_ptr<const Tokenizer>> Tokenizer::create(Vocab vocab) {
-  if (vocab.type == VocabType::kWpm) {
-    return Error(ErrorCode::kUnsupported, "WordPiece (bert) tokenization is not implemented")
-        .where(vocab.model_name.empty() ? std::string("vocab") : vocab.model_name)
-        .expected("tokenizer.ggml.model = llama or gpt2")
-        .actual("bert");
-  }
   std::vector<std::string> patterns;
   if (vocab.type == VocabType::kBpe) {
     QUORUM_ASSIGN_OR_RETURN(PreInfo info, pre_info_from_name(vocab.pre));
@@ -245,6 +239,11 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
       encode_spm(escape_spaces(piece), out);
       prev_special = false;
     }
+  } else if (vocab_.type == VocabType::kWpm) {
+    for (const Fragment& f : frags) {
+      if (f.token != kNoToken) out.push_back(f.token);
+      else encode_wpm(text.substr(f.offset, f.len), out);
+    }
   } else {
     for (const Fragment& f : frags) {
       if (f.token != kNoToken) out.push_back(f.token);
@@ -277,7 +276,7 @@ std::string Tokenizer::token_to_piece(int32_t id, bool special) const {
     if (!special && (td.attr & special_attr)) return {};
     return td.text;
   }
-  if (vocab_.type == VocabType::kSpm) {
+  if (vocab_.type == VocabType::kSpm || vocab_.type == VocabType::kWpm) {  // llama.cpp groups WPM with SPM here
     if (td.attr & kAttrNormal) return unescape_spaces(td.text);
     if (td.attr & kAttrByte) {
       if (td.text.size() == 6 && td.text.compare(0, 3, "<0x") == 0) {

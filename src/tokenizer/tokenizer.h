@@ -11,7 +11,7 @@
 //   token is re-split along its merge history and finally emitted as <0xXX> byte tokens.
 // - BPE ("gpt2"): the pre-tokenizer regexes split the text (pretokenizer.h), each piece is
 //   mapped byte-to-unicode and merged by merge rank (lowest first, leftmost on ties).
-// WPM ("bert") vocabularies load (Vocab) but are not tokenized yet: create() refuses them.
+// WPM ("bert") vocabularies use llama.cpp's WordPiece algorithm (wpm.cpp).
 // Special tokens: the text is first cut at occurrences of special tokens, longest text first
 // (llama.cpp's tokenizer_st_partition). Control and unknown tokens are only recognised with
 // parse_special; user-defined tokens always are.
@@ -91,6 +91,7 @@ class Tokenizer {
   void encode_spm(std::string_view text, std::vector<int32_t>& out) const;
   void encode_spm_word(std::string_view text, std::vector<int32_t>& out) const;
   void encode_bpe(std::string_view text, std::vector<int32_t>& out) const;
+  void encode_wpm(std::string_view text, std::vector<int32_t>& out) const;  // wpm.cpp
 
   Vocab vocab_;
   RegexSplitter splitter_;  // BPE only

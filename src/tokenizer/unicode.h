@@ -28,6 +28,14 @@ std::string cpt_to_utf8(uint32_t cpt);
 // The Unicode White_Space property (the set llama.cpp's tables flag as whitespace).
 bool is_unicode_whitespace(uint32_t cpt);
 
+// Unicode character data (unicode_tables.cpp, generated from Python's unicodedata):
+// general category P*, category Cc/Cf/Co/Cs, simple lowercase, and the first code point of the
+// NFD decomposition (which strips accents: U+00FC -> u).
+bool is_unicode_punctuation(uint32_t cpt);
+bool is_unicode_control(uint32_t cpt);
+uint32_t unicode_to_lower(uint32_t cpt);
+uint32_t unicode_nfd_first(uint32_t cpt);
+
 // GPT-2 byte-level mapping: every byte has a printable code point; printable Latin-1 bytes map to
 // themselves, the rest to 256 + n in byte order.
 class ByteLevelMap {

@@ -136,10 +136,21 @@ TEST_P(VocabGolden, RoundTrips) {
   const std::string base = shared_path("models/vocab-llamacpp") + "/" + name + ".gguf";
   const auto inputs = split_inp(read_file(base + ".inp"));
   const bool cleans = (*tok)->vocab().clean_spaces;
+  // WordPiece is lossy by design (lower-cases, strips accents, drops control characters): there
+  // the property is that decoding and re-encoding gives the same ids (strings with [UNK] aside).
+  const bool wpm = (*tok)->vocab().type == VocabType::kWpm;
   int n_ok = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto ids = (*tok)->encode(inputs[i], false, false);
-    if (cleans) {
+    if (wpm) {
+      if (std::find(ids.begin(), ids.end(), (*tok)->vocab().unk) != ids.end()) {
+        ++n_ok;
+        continue;
+      }
+      const auto again = (*tok)->encode((*tok)->decode(ids), false, false);
+      EXPECT_EQ(again, ids) << name << " string " << i;
+      n_ok += again == ids;
+    } else if (cleans) {
       std::string cat;
       for (int32_t id : ids) cat += (*tok)->token_to_piece(id);
       EXPECT_EQ(cat, inputs[i]) << name << " string " << i;
@@ -151,7 +162,7 @@ TEST_P(VocabGolden, RoundTrips) {
     }
   }
   std::printf("[roundtrip] %-32s %d/%zu via %s\n", name.c_str(), n_ok, inputs.size(),
-              cleans ? "pieces (decode cleans spaces)" : "decode");
+              wpm ? "re-encoding the decoded text" : cleans ? "pieces (decode cleans spaces)" : "decode");
 }
 
 INSTANTIATE_TEST_SUITE_P(Pairs, VocabGolden, ::testing::ValuesIn(pair_names()),
