@@ -1,5 +1,10 @@
-// CpuFeatures::detect with the compiler's cpuid builtins.
+// CpuFeatures::detect with the compiler's cpuid builtins (and CPUID leaf 1 for F16C, which
+// __builtin_cpu_supports does not know on every compiler).
 #include "core/cpu.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 namespace quorum {
 
@@ -9,8 +14,8 @@ CpuFeatures CpuFeatures::detect() {
   __builtin_cpu_init();
   f.avx2 = __builtin_cpu_supports("avx2");
   f.fma = __builtin_cpu_supports("fma");
-  f.f16c = true;  // every AVX2 CPU has F16C; checked with avx2 below
-  f.f16c = f.avx2;
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) f.f16c = (ecx & bit_F16C) != 0;  // CPUID.1:ECX[29]
   f.avx512f = __builtin_cpu_supports("avx512f");
   f.avx512bw = __builtin_cpu_supports("avx512bw");
   f.avx512vl = __builtin_cpu_supports("avx512vl");

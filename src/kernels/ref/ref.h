@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "tensor/quant_ref.h"
+
 namespace quorum::kernels::ref {
 
 // --- plain types (accumulate in double, as ggml's scalar ggml_vec_dot_{f32,f16,bf16}) ---
@@ -19,10 +21,11 @@ float dot_bf16(const void* w, const void* x, int64_t k);
 void quantize_row_f32(const float* x, void* y, int64_t k);
 void quantize_row_f16(const float* x, void* y, int64_t k);
 void quantize_row_bf16(const float* x, void* y, int64_t k);
-// ggml's quantize_row_q8_0_ref / q8_1_ref / q8_K_ref (k a multiple of 32 / 32 / 256).
-void quantize_row_q8_0(const float* x, void* y, int64_t k);
-void quantize_row_q8_1(const float* x, void* y, int64_t k);
-void quantize_row_q8_K(const float* x, void* y, int64_t k);
+// ggml's quantize_row_q8_0_ref / q8_1_ref / q8_K_ref (k a multiple of 32 / 32 / 256): the
+// tensor layer's bit-exact quantizers, named here as the activation converters' references.
+inline void quantize_row_q8_0(const float* x, void* y, int64_t k) { quantize_row_q8_0_ref(x, y, k); }
+inline void quantize_row_q8_1(const float* x, void* y, int64_t k) { quantize_row_q8_1_ref(x, y, k); }
+inline void quantize_row_q8_K(const float* x, void* y, int64_t k) { quantize_row_q8_k_ref(x, y, k); }
 
 // --- quantized dot products, ggml_vec_dot_<w>_<act> generic ---
 float dot_q4_0_q8_0(const void* w, const void* x, int64_t k);
