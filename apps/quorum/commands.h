@@ -28,6 +28,7 @@ RunFn setup_synth(CLI::App& sub);
 RunFn setup_quantize(CLI::App& sub);
 RunFn setup_tokenize(CLI::App& sub);
 RunFn setup_bench(CLI::App& sub);
+RunFn setup_quant_study(CLI::App& sub);
 
 // Prints a library error as "error: <message>" and returns exit code 1.
 int report_error(const Status& status);

@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"quantize", "Quantize a GGUF model with llama.cpp's mixes (Q4_K_M, Q8_0, ...)", setup_quantize},
     {"tokenize", "Show the token ids and pieces a model's tokenizer makes of a text", setup_tokenize},
     {"bench", "Measure prompt (pp) and generation (tg) speed like llama-bench", setup_bench},
+    {"quant-study", "Quantize models with every method and level; measure quality, speed, tasks",
+     setup_quant_study},
 };
 }  // namespace
 

@@ -151,6 +151,7 @@ Result<KlResult> kl_divergence(const std::shared_ptr<const Model>& base,
       acc_t.add(lpt);
       const double dp = std::exp(lpt) - std::exp(lpb);
       kld_sum += kld;
+      out.token_kld.push_back(static_cast<float>(kld));
       kld2_sum += kld * kld;
       out.max_kld = std::max(out.max_kld, kld);
       dp_sum += dp;

@@ -47,6 +47,7 @@ struct KlResult {
   double mean_dp = 0.0, rms_dp = 0.0;       // Δp = p_test(token) - p_base(token)
   double min_dp = 0.0, max_dp = 0.0;
   double ln_ppl_ratio = 0.0, ln_ppl_ratio_err = 0.0;  // ln(PPL(test)/PPL(base)) ± s.e.
+  std::vector<float> token_kld;   // [n_scored] KL per scored token, in order (paired tests)
 };
 
 // KL divergence of `test` from `base` over the same chunks and scored positions. The models

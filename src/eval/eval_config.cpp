@@ -10,73 +10,19 @@
 #include <set>
 #include <sstream>
 
+#include "eval/yaml_util.h"
+
 namespace quorum::eval {
 
 namespace {
 
-// Context for error messages: "study.yaml:12".
-struct Src {
-  std::string file;
-  std::string at(const YAML::Node& n) const {
-    return n.Mark().line >= 0 ? fmt::format("{}:{}", file, n.Mark().line + 1) : file;
-  }
-};
-
-int line_of(const YAML::Node& n) { return n.Mark().line >= 0 ? n.Mark().line + 1 : 0; }
-
-Status check_keys(const Src& src, const YAML::Node& map, const std::string& what,
-                  const std::set<std::string>& allowed) {
-  if (!map.IsMap()) {
-    return Error(ErrorCode::kInvalidArgument, what + " must be a mapping").where(src.at(map));
-  }
-  for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
-    if (allowed.count(key) == 0) {
-      std::string known;
-      for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
-      return Error(ErrorCode::kInvalidArgument, fmt::format("unknown key '{}' in {}", key, what))
-          .where(src.at(kv.first))
-          .expected("one of " + known);
-    }
-  }
-  return Status::ok();
-}
-
-template <typename T>
-Result<T> scalar(const Src& src, const YAML::Node& n, const std::string& key, const char* type) {
-  if (!n.IsScalar()) {
-    return Error(ErrorCode::kInvalidArgument, fmt::format("'{}' must be a {}", key, type))
-        .where(src.at(n));
-  }
-  T v{};
-  if (!YAML::convert<T>::decode(n, v)) {
-    return Error(ErrorCode::kInvalidArgument, fmt::format("'{}' must be a {}", key, type))
-        .where(src.at(n))
-        .actual(fmt::format("'{}'", n.Scalar()));
-  }
-  return v;
-}
-
-Result<std::string> str(const Src& src, const YAML::Node& n, const std::string& key) {
-  return scalar<std::string>(src, n, key, "string");
-}
-
-template <typename T>
-Result<T> number_in(const Src& src, const YAML::Node& n, const std::string& key, T lo, T hi) {
-  QUORUM_ASSIGN_OR_RETURN(T v, scalar<T>(src, n, key, "number"));
-  if (v < lo || v > hi) {
-    return Error(ErrorCode::kInvalidArgument, fmt::format("'{}' is out of range", key))
-        .where(src.at(n))
-        .expected(fmt::format("{} <= {} <= {}", lo, key, hi))
-        .actual(n.Scalar());
-  }
-  return v;
-}
-
-std::string resolve(const std::string& base_dir, const std::string& p) {
-  if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
-  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
-}
+using yaml::check_keys;
+using yaml::line_of;
+using yaml::number_in;
+using yaml::resolve;
+using yaml::scalar;
+using yaml::Src;
+using yaml::str;
 
 Result<ModelConfig> parse_model(const Src& src, const YAML::Node& n, const std::string& base) {
   QUORUM_TRY(check_keys(src, n, "a model",
@@ -390,6 +336,15 @@ Result<EvalConfig> parse_eval_config(const std::string& text, const std::string&
     return Error(ErrorCode::kInvalidArgument, "YAML syntax error: " + e.msg)
         .where(e.mark.line >= 0 ? fmt::format("{}:{}", source, e.mark.line + 1) : source);
   }
+}
+
+Result<TaskConfig> parse_task_node(const YAML::Node& node, const std::string& base_dir,
+                                   const std::string& source) {
+  return parse_task(Src{source}, node, base_dir);
+}
+
+Result<StrategyConfig> parse_strategy_node(const YAML::Node& node, const std::string& source) {
+  return parse_strategy(Src{source}, node);
 }
 
 Result<EvalConfig> load_eval_config(const std::string& path) {

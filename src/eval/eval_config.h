@@ -36,6 +36,10 @@
 #include "eval/dataset.h"
 #include "eval/task.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace quorum::eval {
 
 enum class ModelMode {
@@ -104,5 +108,11 @@ Result<EvalConfig> load_eval_config(const std::string& path);
 // Parses config text; relative paths resolve against `base_dir`; `source` names it in errors.
 Result<EvalConfig> parse_eval_config(const std::string& text, const std::string& base_dir,
                                      const std::string& source);
+
+// One entry of a `tasks:` / `strategies:` list, for configs that embed them (quant-study). The
+// caller catches yaml-cpp exceptions; errors name `source` and the line.
+Result<TaskConfig> parse_task_node(const YAML::Node& node, const std::string& base_dir,
+                                   const std::string& source);
+Result<StrategyConfig> parse_strategy_node(const YAML::Node& node, const std::string& source);
 
 }  // namespace quorum::eval
