@@ -58,6 +58,8 @@ void fill_ref(KernelTable& t) {
   set_dot(DType::kQ4_K, ref::dot_q4_K_q8_K);
   set_dot(DType::kQ5_K, ref::dot_q5_K_q8_K);
   set_dot(DType::kQ6_K, ref::dot_q6_K_q8_K);
+  set_dot(DType::kIQ2_XXS, ref::dot_iq2_xxs_q8_K);
+  set_dot(DType::kIQ2_XS, ref::dot_iq2_xs_q8_K);
   auto set_q = [&](DType d, QuantizeFn f) { t.quantize[type_index(d)] = f; };
   set_q(DType::kF32, ref::quantize_row_f32);
   set_q(DType::kF16, ref::quantize_row_f16);

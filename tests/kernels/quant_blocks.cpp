@@ -6,6 +6,7 @@
 
 #include "core/fp16.h"
 #include "tensor/blocks.h"
+#include "tensor/iq_grids.h"
 
 namespace quorum::kernels::testing {
 namespace {
@@ -35,6 +36,15 @@ int q3_scale(const uint8_t* s, int j) {
 void put(Decoded& out, int64_t i, double scaled, double offset) {
   out.value[i] = scaled - offset;
   out.bound[i] = std::fabs(scaled) + std::fabs(offset);
+}
+
+// Eight IQ2 weights from the block format: magnitude byte j of the grid point times the scale
+// d * (0.5 + nibble) / 4, negated where bit j of the sign byte is set.
+void put_grid8(Decoded& out, int64_t i, uint64_t grid, uint8_t signs, double scale) {
+  for (int j = 0; j < 8; ++j) {
+    const double mag = static_cast<double>((grid >> (8 * j)) & 0xFF);
+    put(out, i + j, ((signs >> j) & 1) ? -scale * mag : scale * mag, 0);
+  }
 }
 
 }  // namespace
@@ -153,6 +163,32 @@ Decoded decode_blocks(DType t, const void* data, int64_t k) {
         }
         break;
       }
+      case DType::kIQ2_XXS: {
+        // Per 32 weights, 8 bytes: 4 grid indices, then a 32-bit word of 4 x 7-bit sign indices
+        // and the 4-bit scale in the top bits.
+        const auto* x = reinterpret_cast<const BlockIQ2_XXS*>(blk);
+        for (int s = 0; s < 8; ++s) {
+          const uint8_t* q = reinterpret_cast<const uint8_t*>(x->qs + 4 * s);
+          const uint32_t w = q[4] | (q[5] << 8) | (q[6] << 16) | (uint32_t{q[7]} << 24);
+          const double scale = h(x->d) * (0.5 + (w >> 28)) * 0.25;
+          for (int l = 0; l < 4; ++l) {
+            put_grid8(out, o + 32 * s + 8 * l, kIQ2XXSGrid[q[l]],
+                      kSignsIQ2XS[(w >> (7 * l)) & 127], scale);
+          }
+        }
+        break;
+      }
+      case DType::kIQ2_XS: {
+        // Per 8 weights a 16-bit word: 9-bit grid index, 7-bit sign index; a 4-bit scale per
+        // 16 weights (low nibble of byte s for the first half of sub-block s).
+        const auto* x = reinterpret_cast<const BlockIQ2_XS*>(blk);
+        for (int g = 0; g < 32; ++g) {
+          const int nib = (x->scales[g / 4] >> (4 * ((g / 2) % 2))) & 15;
+          put_grid8(out, o + 8 * g, kIQ2XSGrid[x->qs[g] & 511], kSignsIQ2XS[x->qs[g] >> 9],
+                    h(x->d) * (0.5 + nib) * 0.25);
+        }
+        break;
+      }
       default:
         break;
     }
@@ -173,7 +209,8 @@ std::vector<uint8_t> random_blocks(DType t, int64_t k, uint32_t seed, float scal
   for (size_t off = 0; off < bytes.size(); off += ts) {
     uint8_t* blk = bytes.data() + off;
     switch (t) {
-      case DType::kQ4_0: case DType::kQ5_0: case DType::kIQ4_NL:
+      case DType::kQ4_0: case DType::kQ5_0: case DType::kIQ4_NL: case DType::kIQ2_XXS:
+      case DType::kIQ2_XS:  // every grid, sign and scale index of the IQ2 types is valid
         set_f16(blk);
         break;
       case DType::kQ8_0:

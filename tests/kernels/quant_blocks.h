@@ -25,6 +25,7 @@ std::vector<uint8_t> random_blocks(DType t, int64_t k, uint32_t seed, float scal
 
 inline constexpr DType kQuantWeightTypes[] = {
     DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kIQ4_NL,
-    DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+    DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+    DType::kIQ2_XXS, DType::kIQ2_XS};
 
 }  // namespace quorum::kernels::testing

@@ -23,5 +23,7 @@ float dot_q3_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q5_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q6_K_q8_K(const void* w, const void* x, int64_t k);
+float dot_iq2_xxs_q8_K(const void* w, const void* x, int64_t k);
+float dot_iq2_xs_q8_K(const void* w, const void* x, int64_t k);
 
 }  // namespace quorum::kernels::avx2

@@ -19,6 +19,8 @@ void fill_avx2(KernelTable& t) {
   t.dot[type_index(DType::kQ4_K)] = avx2::dot_q4_K_q8_K;
   t.dot[type_index(DType::kQ5_K)] = avx2::dot_q5_K_q8_K;
   t.dot[type_index(DType::kQ6_K)] = avx2::dot_q6_K_q8_K;
+  t.dot[type_index(DType::kIQ2_XXS)] = avx2::dot_iq2_xxs_q8_K;
+  t.dot[type_index(DType::kIQ2_XS)] = avx2::dot_iq2_xs_q8_K;
 }
 
 }  // namespace quorum::kernels

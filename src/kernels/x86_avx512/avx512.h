@@ -16,6 +16,8 @@ void quantize_row_f16(const float* x, void* y, int64_t k);
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t k);
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q6_K_q8_K(const void* w, const void* x, int64_t k);
+float dot_iq2_xxs_q8_K(const void* w, const void* x, int64_t k);
+float dot_iq2_xs_q8_K(const void* w, const void* x, int64_t k);
 // Four activation rows at x, x + x_stride, ... (bytes): out[c] = dot(w, row c).
 void dot4_q8_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 // F16 weights with four F32 rows holding F16-rounded activations (exactly the F16 values).

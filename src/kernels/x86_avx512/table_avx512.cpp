@@ -17,6 +17,8 @@ void fill_avx512(KernelTable& t) {
   t.dot[type_index(DType::kQ6_K)] = avx512::dot_q6_K_q8_K;
   t.dot4[type_index(DType::kQ6_K)] = avx512::dot4_q6_K_q8_K;
   t.dot4_f16_wide = avx512::dot4_f16_f32;
+  t.dot[type_index(DType::kIQ2_XXS)] = avx512::dot_iq2_xxs_q8_K;
+  t.dot[type_index(DType::kIQ2_XS)] = avx512::dot_iq2_xs_q8_K;
 }
 
 }  // namespace quorum::kernels
