@@ -14,6 +14,7 @@
 #include <ctime>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/cpu.h"
@@ -42,6 +43,10 @@ std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t k) {
   const size_t ts = quorum::traits(t).type_size;
   const quorum::f16_t d = quorum::f32_to_f16(0.001f);
   for (size_t off = 0; off < bytes; off += ts) {
+    if (t == DType::kQ6_K) {
+      std::memcpy(w.data() + off + ts - 2, &d, 2);  // Q6_K d (last field)
+      continue;
+    }
     std::memcpy(w.data() + off, &d, 2);                        // Q8_0 d / Q4_K d
     if (t == DType::kQ4_K) std::memcpy(w.data() + off + 2, &d, 2);  // Q4_K dmin
   }
@@ -61,7 +66,9 @@ quorum::kernels::Isa isa_from_env() {
   return quorum::kernels::Isa::kAvx512;
 }
 
-void BM_Matmul(benchmark::State& state, DType t) {
+// path: kAuto (the blocked GEMM for n >= 8 where the ISA has one) or kDots (the per-row dot
+// products matmul used before the GEMM; same binary, so the two compare in one run).
+void BM_Matmul(benchmark::State& state, DType t, quorum::kernels::MatmulPath path) {
   const int64_t rows = state.range(0), k = state.range(1), n = state.range(2);
   const int threads = static_cast<int>(state.range(3));
   const quorum::kernels::Kernels kern(quorum::CpuFeatures::detect(), isa_from_env());
@@ -74,7 +81,7 @@ void BM_Matmul(benchmark::State& state, DType t) {
   std::vector<float> y(static_cast<size_t>(n * rows));
   const double cpu0 = thread_cpu_seconds();
   for (auto _ : state) {
-    kern.matmul(pool, t, w.data(), rows, k, x.data(), n, y.data());
+    kern.matmul(pool, t, w.data(), rows, k, x.data(), n, y.data(), path);
     benchmark::DoNotOptimize(y.data());
   }
   const double cpu = thread_cpu_seconds() - cpu0;
@@ -87,7 +94,8 @@ void BM_Matmul(benchmark::State& state, DType t) {
                                                  benchmark::Counter::kIsRate);
   state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) * iters / 1e9,
                                               benchmark::Counter::kIsRate);
-  state.SetLabel(std::string(quorum::dtype_name(t)) + " " + quorum::kernels::isa_name(kern.isa()));
+  state.SetLabel(std::string(quorum::dtype_name(t)) + " " + quorum::kernels::isa_name(kern.isa()) +
+                 (path == quorum::kernels::MatmulPath::kDots ? " dots" : ""));
 }
 
 void shapes(benchmark::internal::Benchmark* b) {
@@ -97,9 +105,28 @@ void shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "k", "n", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
-BENCHMARK_CAPTURE(BM_Matmul, q4_K, DType::kQ4_K)->Apply(shapes);
-BENCHMARK_CAPTURE(BM_Matmul, q8_0, DType::kQ8_0)->Apply(shapes);
-BENCHMARK_CAPTURE(BM_Matmul, f16, DType::kF16)->Apply(shapes);
+// The matmuls of one layer of the 1B shape at n = 512 (q and o, k and v, gate and up, down).
+void prompt_shapes(benchmark::internal::Benchmark* b) {
+  for (auto [rows, k] : {std::pair<int64_t, int64_t>{2048, 2048}, {512, 2048}, {8192, 2048},
+                         {2048, 8192}}) {
+    b->Args({rows, k, 512, 2});
+  }
+  b->ArgNames({"rows", "k", "n", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+using quorum::kernels::MatmulPath;
+BENCHMARK_CAPTURE(BM_Matmul, q4_K, DType::kQ4_K, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q6_K, DType::kQ6_K, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q8_0, DType::kQ8_0, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, f16, DType::kF16, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q4_K_pp, DType::kQ4_K, MatmulPath::kAuto)->Apply(prompt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q6_K_pp, DType::kQ6_K, MatmulPath::kAuto)->Apply(prompt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q8_0_pp, DType::kQ8_0, MatmulPath::kAuto)->Apply(prompt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, f16_pp, DType::kF16, MatmulPath::kAuto)->Apply(prompt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q4_K_dots, DType::kQ4_K, MatmulPath::kDots)->Apply(prompt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q6_K_dots, DType::kQ6_K, MatmulPath::kDots)->Apply(prompt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q8_0_dots, DType::kQ8_0, MatmulPath::kDots)->Apply(prompt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, f16_dots, DType::kF16, MatmulPath::kDots)->Apply(prompt_shapes);
 
 }  // namespace
 

@@ -21,6 +21,25 @@ using RmsNormFn = void (*)(const float* x, const float* weight, float* y, int64_
 using SoftmaxFn = void (*)(float* x, int64_t n);
 using SwigluFn = void (*)(const float* gate, const float* up, float* y, int64_t n);
 
+// Blocked matrix product for prompt processing (n activation rows at once; see gemm.h).
+// prep converts n rows of converted activations (vec_dot_type rows of act_row bytes each) into
+// the kernel's tile layout (prep_bytes(n, k) bytes at out). run computes
+//   y[j * ldy + i] = dot(w row i, activation row j)   for i in [i0, i1), j in [0, n)
+// from that layout; w points at row 0 (w_row bytes per row); scratch holds scratch_bytes(k).
+// Each call streams its weight rows once (threads split the rows).
+using GemmPrepFn = void (*)(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
+using GemmBytesFn = size_t (*)(int64_t n, int64_t k);
+using GemmRunFn = void (*)(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                           const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+struct GemmEntry {
+  GemmPrepFn prep = nullptr;
+  GemmBytesFn prep_bytes = nullptr;
+  GemmRunFn run = nullptr;
+  GemmBytesFn scratch_bytes = nullptr;  // called with n = 0
+  int64_t row_block = 32;               // weight rows per panel (threads split on multiples)
+  int64_t col_block = 1;                // activation rows per tile (prep splits on multiples)
+};
+
 struct KernelTable {
   std::array<DotFn, kDTypeIdLimit> dot{};            // indexed by weight type id
   std::array<Dot4Fn, kDTypeIdLimit> dot4{};          // optional; null: matmul uses dot
@@ -28,6 +47,7 @@ struct KernelTable {
   // activations once so the inner loop converts only the weights). Optional.
   Dot4Fn dot4_f16_wide = nullptr;
   std::array<QuantizeFn, kDTypeIdLimit> quantize{};  // indexed by activation type id
+  std::array<GemmEntry, kDTypeIdLimit> gemm{};       // optional; by weight type id
   RmsNormFn rms_norm = nullptr;
   SoftmaxFn softmax = nullptr;
   SwigluFn swiglu = nullptr;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/fp16.h"
+#include "kernels/gemm.h"
 #include "kernels/ref/ref.h"
 
 namespace quorum::kernels {
@@ -108,8 +109,20 @@ float Kernels::dot(DType weight_type, const void* w, const void* x, int64_t k) c
   return fn ? fn(w, x, k) : std::numeric_limits<float>::quiet_NaN();
 }
 
+const uint8_t* Kernels::convert_activations(ThreadPool& pool, DType at, const float* x, int64_t n,
+                                            int64_t k, std::vector<uint8_t>& buffer) const {
+  if (at == DType::kF32) return reinterpret_cast<const uint8_t*>(x);
+  const size_t a_row = row_size(at, k);
+  const QuantizeFn quant_fn = table_.quantize[type_index(at)];
+  buffer.resize(a_row * static_cast<size_t>(n));
+  pool.parallel_for(n, 1, [&](int64_t b, int64_t e, int) {
+    for (int64_t j = b; j < e; ++j) quant_fn(x + j * k, buffer.data() + j * a_row, k);
+  });
+  return buffer.data();
+}
+
 void Kernels::matmul(ThreadPool& pool, DType wtype, const void* w, int64_t rows, int64_t k,
-                     const float* x, int64_t n, float* y) const {
+                     const float* x, int64_t n, float* y, MatmulPath path) const {
   const DType at = vec_dot_type(wtype);
   const DotFn dot_fn = table_.dot[type_index(wtype)];
   const QuantizeFn quant_fn = table_.quantize[type_index(at)];
@@ -124,15 +137,13 @@ void Kernels::matmul(ThreadPool& pool, DType wtype, const void* w, int64_t rows,
 
   // Activations converted once: (n, a_row bytes). F32 weights take X as it is.
   std::vector<uint8_t> converted;
-  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  if (at != DType::kF32) {
-    converted.resize(a_row * static_cast<size_t>(n));
-    pool.parallel_for(n, 1, [&](int64_t b, int64_t e, int) {
-      for (int64_t j = b; j < e; ++j) quant_fn(x + j * k, converted.data() + j * a_row, k);
-    });
-    act = converted.data();
-  }
+  const uint8_t* act = convert_activations(pool, at, x, n, k, converted);
 
+  const bool gemm = path == MatmulPath::kGemm || (path == MatmulPath::kAuto && n >= kGemmMinRows);
+  if (gemm && has_gemm(wtype)) {
+    run_gemm(table_.gemm[type_index(wtype)], pool, w, w_row, rows, k, act, a_row, n, y);
+    return;
+  }
   if (n == 1) {
     // Generation: stream the weights once, rows split evenly over the threads.
     pool.parallel_for(rows, 8, [&](int64_t b, int64_t e, int) {
@@ -184,6 +195,10 @@ void Kernels::matmul(ThreadPool& pool, DType wtype, const void* w, int64_t rows,
       }
     }
   });
+}
+
+bool Kernels::has_gemm(DType wtype) const {
+  return static_cast<uint32_t>(wtype) < kDTypeIdLimit && table_.gemm[type_index(wtype)].run;
 }
 
 void Kernels::rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps) const {

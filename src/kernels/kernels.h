@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/cpu.h"
 #include "core/thread_pool.h"
@@ -31,6 +32,7 @@ DType vec_dot_type(DType weight_type);
 size_t activation_row_size(DType weight_type, int64_t k);
 
 enum class Isa { kScalar, kAvx2, kAvx512 };
+enum class MatmulPath { kAuto, kDots, kGemm };
 const char* isa_name(Isa isa);
 
 class Kernels {
@@ -51,9 +53,12 @@ class Kernels {
   // row x (from quantize_activation).
   float dot(DType weight_type, const void* w, const void* x, int64_t k) const;
 
-  // Y = X · Wᵀ as above, split over the pool's threads.
+  // Y = X · Wᵀ as above, split over the pool's threads. kAuto takes the blocked GEMM (gemm.h)
+  // for n >= kGemmMinRows when this ISA has one for wtype, else the per-row dot products;
+  // kDots and kGemm force a path (tests, benchmarks; kGemm without a GEMM uses the dots).
   void matmul(ThreadPool& pool, DType wtype, const void* w, int64_t rows, int64_t k,
-              const float* x, int64_t n, float* y) const;
+              const float* x, int64_t n, float* y, MatmulPath path = MatmulPath::kAuto) const;
+  bool has_gemm(DType wtype) const;
 
   // y[n] = x[n] / sqrt(mean(x²) + eps) * weight[n]   (llama's RMSNorm; weight may be null)
   void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps) const;
@@ -63,6 +68,10 @@ class Kernels {
   void swiglu(const float* gate, const float* up, float* y, int64_t n) const;
 
  private:
+  // X (n, k) F32 -> n rows of activation type `at` in buffer (X itself for F32).
+  const uint8_t* convert_activations(ThreadPool& pool, DType at, const float* x, int64_t n,
+                                     int64_t k, std::vector<uint8_t>& buffer) const;
+
   Isa isa_;
   CpuFeatures cpu_;
   KernelTable table_;  // function per type, reference entries overwritten by SIMD ones

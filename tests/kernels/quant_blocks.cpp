@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/fp16.h"
+#include "kernels/kernels.h"
 #include "tensor/blocks.h"
 #include "tensor/iq_grids.h"
 
@@ -238,6 +239,31 @@ std::vector<uint8_t> random_blocks(DType t, int64_t k, uint32_t seed, float scal
     }
   }
   return bytes;
+}
+
+ExpectedDot expected_dot(DType wt, const void* w, const void* act, int64_t k) {
+  constexpr double kU = 5.960464477539063e-08;  // 2^-24
+  const DType at = vec_dot_type(wt);
+  const Decoded dw = decode_blocks(wt, w, k);
+  const Decoded dx = decode_blocks(at, act, k);
+  ExpectedDot e;
+  double sum_abs = 0.0;
+  for (int64_t i = 0; i < k; ++i) {
+    e.exact += dw.value[i] * dx.value[i];
+    sum_abs += dw.bound[i] * std::fabs(dx.value[i]);
+  }
+  const int64_t nb = k / traits(wt).block_size;
+  e.tol = (static_cast<double>(nb) + 8.0) * kU * sum_abs + 1e-30;
+  if (at == DType::kQ8_1) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* xb = static_cast<const BlockQ8_1*>(act);
+    for (int64_t b = 0; b < nb; ++b) {
+      f16_t m;  // Q4_1 and Q5_1 both keep m right after d
+      std::memcpy(&m, wb + b * traits(wt).type_size + 2, 2);
+      e.tol += std::fabs(f16_to_f32(m)) * std::fabs(f16_to_f32(xb[b].s)) * std::ldexp(1.0, -10);
+    }
+  }
+  return e;
 }
 
 }  // namespace quorum::kernels::testing

@@ -30,35 +30,8 @@ using testing::random_blocks;
 using testing::random_floats;
 using testing::WorstError;
 
-constexpr double kU = 5.960464477539063e-08;  // 2^-24
-
-struct Expect {
-  double exact = 0.0, tol = 0.0;
-};
-
-Expect expected_dot(DType wt, const void* w, const void* act, int64_t k) {
-  const DType at = vec_dot_type(wt);
-  const Decoded dw = decode_blocks(wt, w, k);
-  const Decoded dx = decode_blocks(at, act, k);
-  Expect e;
-  double sum_abs = 0.0;
-  for (int64_t i = 0; i < k; ++i) {
-    e.exact += dw.value[i] * dx.value[i];
-    sum_abs += dw.bound[i] * std::fabs(dx.value[i]);
-  }
-  const int64_t nb = k / traits(wt).block_size;
-  e.tol = (static_cast<double>(nb) + 8.0) * kU * sum_abs + 1e-30;
-  if (at == DType::kQ8_1) {
-    const auto* wb = static_cast<const uint8_t*>(w);
-    const auto* xb = static_cast<const BlockQ8_1*>(act);
-    for (int64_t b = 0; b < nb; ++b) {
-      f16_t m;  // Q4_1 and Q5_1 both keep m right after d
-      std::memcpy(&m, wb + b * traits(wt).type_size + 2, 2);
-      e.tol += std::fabs(f16_to_f32(m)) * std::fabs(f16_to_f32(xb[b].s)) * std::ldexp(1.0, -10);
-    }
-  }
-  return e;
-}
+using testing::expected_dot;
+using Expect = testing::ExpectedDot;
 
 std::vector<int64_t> sizes_for(DType t) {
   if (traits(t).block_size == 32) return {32, 64, 96, 256, 352, 2048, 4096};

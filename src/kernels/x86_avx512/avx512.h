@@ -25,4 +25,36 @@ void dot4_f16_f32(const void* w, const void* x, size_t x_stride, int64_t k, floa
 void dot4_q4_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q6_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 
+
+// Blocked GEMM entries (GemmEntry in kernel_table.h), gemm_*_avx512.cpp: panels of kGemmRows
+// weight rows, activation tiles of kGemm<type>Cols rows.
+inline constexpr int64_t kGemmRows = 32;
+void gemm_prep_f16(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
+void gemm_prep_bf16(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
+size_t gemm_prep_bytes_float(int64_t n, int64_t k);
+size_t gemm_scratch_bytes_float(int64_t n, int64_t k);
+inline constexpr int64_t kGemmFloatCols = 12;
+void gemm_run_f16(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                  const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+void gemm_run_bf16(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+
+void gemm_prep_q8_0(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
+size_t gemm_prep_bytes_q8_0(int64_t n, int64_t k);
+size_t gemm_scratch_bytes_q8_0(int64_t n, int64_t k);
+inline constexpr int64_t kGemmQ8_0Cols = 6;
+void gemm_run_q8_0(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+
+// Q4_K and Q6_K weights with Q8_K activations (one Q8_K tile layout for both).
+void gemm_prep_q8_K(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
+size_t gemm_prep_bytes_q8_K(int64_t n, int64_t k);
+size_t gemm_scratch_bytes_q4_K(int64_t n, int64_t k);
+inline constexpr int64_t kGemmQ8_KCols = 6;
+void gemm_run_q4_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+size_t gemm_scratch_bytes_q6_K(int64_t n, int64_t k);
+void gemm_run_q6_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+
 }  // namespace quorum::kernels::avx512

@@ -19,6 +19,27 @@ void fill_avx512(KernelTable& t) {
   t.dot4_f16_wide = avx512::dot4_f16_f32;
   t.dot[type_index(DType::kIQ2_XXS)] = avx512::dot_iq2_xxs_q8_K;
   t.dot[type_index(DType::kIQ2_XS)] = avx512::dot_iq2_xs_q8_K;
+
+  // F32 weights keep the per-row dots: F32 models (the small test models) then give the same
+  // logits bit for bit whether tokens come in a batch or one by one.
+  auto set_gemm = [&](DType d, GemmPrepFn prep, GemmBytesFn prep_bytes, GemmRunFn run,
+                      GemmBytesFn scratch_bytes, int64_t row_block, int64_t col_block) {
+    t.gemm[type_index(d)] = GemmEntry{prep, prep_bytes, run, scratch_bytes, row_block, col_block};
+  };
+  set_gemm(DType::kF16, avx512::gemm_prep_f16, avx512::gemm_prep_bytes_float, avx512::gemm_run_f16,
+           avx512::gemm_scratch_bytes_float, avx512::kGemmRows, avx512::kGemmFloatCols);
+  set_gemm(DType::kBF16, avx512::gemm_prep_bf16, avx512::gemm_prep_bytes_float,
+           avx512::gemm_run_bf16, avx512::gemm_scratch_bytes_float, avx512::kGemmRows,
+           avx512::kGemmFloatCols);
+  set_gemm(DType::kQ8_0, avx512::gemm_prep_q8_0, avx512::gemm_prep_bytes_q8_0,
+           avx512::gemm_run_q8_0, avx512::gemm_scratch_bytes_q8_0, avx512::kGemmRows,
+           avx512::kGemmQ8_0Cols);
+  set_gemm(DType::kQ4_K, avx512::gemm_prep_q8_K, avx512::gemm_prep_bytes_q8_K,
+           avx512::gemm_run_q4_K, avx512::gemm_scratch_bytes_q4_K, avx512::kGemmRows,
+           avx512::kGemmQ8_KCols);
+  set_gemm(DType::kQ6_K, avx512::gemm_prep_q8_K, avx512::gemm_prep_bytes_q8_K,
+           avx512::gemm_run_q6_K, avx512::gemm_scratch_bytes_q6_K, avx512::kGemmRows,
+           avx512::kGemmQ8_KCols);
 }
 
 }  // namespace quorum::kernels

@@ -1,0 +1,82 @@
+// Shared by the AVX-512 GEMM compile units only (x86_avx512/gemm_*_avx512.cpp, all built with
+// the same flags): the panel / slice / tile loop of the blocked matrix product and the store
+// of a 32-row block of Y. Kernel-specific parts (packing, micro-kernel, tile layout) stay in
+// each unit.
+//
+// Loop (one thread, weight rows [i0, i1)):
+//   for each panel of 32 weight rows:
+//     for each slice of `slice_units` k units (element, block or super-block):
+//       pack the panel slice once (scratch)            -> stays in L1
+//       for each activation tile of nr rows: micro-kernel accumulates Y[tile rows, panel rows]
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/x86_avx512/avx512.h"
+
+namespace quorum::kernels::avx512 {
+
+inline constexpr int kGemmPanelRows = static_cast<int>(kGemmRows);
+
+inline __mmask16 gemm_lane_mask(int64_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF)
+                 : (n <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << n) - 1u));
+}
+
+// Rows of Y at y, y + ldy, ...: (n_valid rows, lanes masked by m0 | m1) = acc (+ Y if add).
+inline void gemm_store(__m512 a0, __m512 a1, float* yc, __mmask16 m0, __mmask16 m1, bool add) {
+  if (add) {
+    a0 = _mm512_add_ps(a0, _mm512_maskz_loadu_ps(m0, yc));
+    a1 = _mm512_add_ps(a1, _mm512_maskz_loadu_ps(m1, yc + 16));
+  }
+  _mm512_mask_storeu_ps(yc, m0, a0);
+  _mm512_mask_storeu_ps(yc + 16, m1, a1);
+}
+
+struct GemmShape {
+  int nr;                   // activation rows per tile
+  int64_t slice_units;      // k units per packed panel slice
+  size_t tile_unit_bytes;   // bytes of one k unit in an activation tile
+};
+
+// pack(w_panel, w_row, rows_valid, unit0, units, panel);
+// micro(panel, tile, units, y, ldy, n_valid, m0, m1, add).
+template <typename Pack, typename Micro>
+inline void gemm_panels(const GemmShape& s, const uint8_t* w, size_t w_row, int64_t i0, int64_t i1,
+                        int64_t n_units, const uint8_t* tiles, int64_t n, float* y, int64_t ldy,
+                        uint8_t* panel, Pack pack, Micro micro) {
+  const int64_t n_tiles = (n + s.nr - 1) / s.nr;
+  for (int64_t r0 = i0; r0 < i1; r0 += kGemmPanelRows) {
+    const int64_t rows_valid = i1 - r0 < kGemmPanelRows ? i1 - r0 : kGemmPanelRows;
+    const __mmask16 m0 = gemm_lane_mask(rows_valid), m1 = gemm_lane_mask(rows_valid - 16);
+    for (int64_t u0 = 0; u0 < n_units; u0 += s.slice_units) {
+      const int64_t units = n_units - u0 < s.slice_units ? n_units - u0 : s.slice_units;
+      pack(w + r0 * w_row, w_row, rows_valid, u0, units, panel);
+      // The next slice's weights come from memory (each weight is read once per matmul): ask
+      // for them into L2 while this slice computes, spread over the tiles.
+      int64_t nr0 = r0, nu0 = u0 + s.slice_units;
+      if (nu0 >= n_units) {
+        nr0 = r0 + kGemmPanelRows;
+        nu0 = 0;
+      }
+      const int64_t next_units = n_units - nu0 < s.slice_units ? n_units - nu0 : s.slice_units;
+      const int64_t next_rows = nr0 >= i1 ? 0 : (i1 - nr0 < kGemmPanelRows ? i1 - nr0 : kGemmPanelRows);
+      const size_t unit_bytes = w_row / static_cast<size_t>(n_units);
+      for (int64_t t = 0; t < n_tiles; ++t) {
+        for (int64_t r = t; r < next_rows; r += n_tiles) {
+          const char* p = reinterpret_cast<const char*>(w + (nr0 + r) * w_row + nu0 * unit_bytes);
+          const size_t bytes = static_cast<size_t>(next_units) * unit_bytes;
+          for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
+        }
+        const int n_valid = static_cast<int>(n - t * s.nr < s.nr ? n - t * s.nr : s.nr);
+        micro(panel, tiles + static_cast<size_t>(t * n_units + u0) * s.tile_unit_bytes, units,
+              y + t * s.nr * ldy + r0, ldy, n_valid, m0, m1, u0 > 0);
+      }
+    }
+  }
+}
+
+}  // namespace quorum::kernels::avx512
