@@ -18,6 +18,10 @@ void quantize_row_q8_K(const float* x, void* y, int64_t k);
 
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t k);
 float dot_q4_0_q8_0(const void* w, const void* x, int64_t k);
+float dot_q4_1_q8_1(const void* w, const void* x, int64_t k);
+float dot_q5_0_q8_0(const void* w, const void* x, int64_t k);
+float dot_q5_1_q8_1(const void* w, const void* x, int64_t k);
+float dot_iq4_nl_q8_0(const void* w, const void* x, int64_t k);
 float dot_q2_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q3_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t k);

@@ -12,9 +12,15 @@ float dot_f32(const void* w, const void* x, int64_t k);
 float dot_f16(const void* w, const void* x, int64_t k);
 float dot_bf16(const void* w, const void* x, int64_t k);
 void quantize_row_f16(const float* x, void* y, int64_t k);
+void quantize_row_q8_0(const float* x, void* y, int64_t k);
+void quantize_row_q8_1(const float* x, void* y, int64_t k);
+void quantize_row_q8_K(const float* x, void* y, int64_t k);
 
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t k);
+float dot_q2_K_q8_K(const void* w, const void* x, int64_t k);
+float dot_q3_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t k);
+float dot_q5_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q6_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_iq2_xxs_q8_K(const void* w, const void* x, int64_t k);
 float dot_iq2_xs_q8_K(const void* w, const void* x, int64_t k);

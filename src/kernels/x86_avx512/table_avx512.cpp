@@ -10,8 +10,14 @@ void fill_avx512(KernelTable& t) {
   t.dot[type_index(DType::kF16)] = avx512::dot_f16;
   t.dot[type_index(DType::kBF16)] = avx512::dot_bf16;
   t.quantize[type_index(DType::kF16)] = avx512::quantize_row_f16;
+  t.quantize[type_index(DType::kQ8_0)] = avx512::quantize_row_q8_0;
+  t.quantize[type_index(DType::kQ8_1)] = avx512::quantize_row_q8_1;
+  t.quantize[type_index(DType::kQ8_K)] = avx512::quantize_row_q8_K;
   t.dot[type_index(DType::kQ8_0)] = avx512::dot_q8_0_q8_0;
+  t.dot[type_index(DType::kQ2_K)] = avx512::dot_q2_K_q8_K;
+  t.dot[type_index(DType::kQ3_K)] = avx512::dot_q3_K_q8_K;
   t.dot[type_index(DType::kQ4_K)] = avx512::dot_q4_K_q8_K;
+  t.dot[type_index(DType::kQ5_K)] = avx512::dot_q5_K_q8_K;
   t.dot4[type_index(DType::kQ8_0)] = avx512::dot4_q8_0_q8_0;
   t.dot4[type_index(DType::kQ4_K)] = avx512::dot4_q4_K_q8_K;
   t.dot[type_index(DType::kQ6_K)] = avx512::dot_q6_K_q8_K;

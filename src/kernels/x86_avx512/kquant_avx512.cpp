@@ -1,0 +1,177 @@
+// AVX-512 dot products of Q2_K, Q3_K and Q5_K with Q8_K activations. Each super-block is decoded
+// to four 64-byte vectors of unsigned quants in element order; maddubs with the activations gives
+// int16 pairs and madd with the sub-block scales (one int16 per 16 or 32 weights, spread to the
+// lanes by a permute) gives exact int32 sums. Offsets (Q2_K/Q5_K mins, Q3_K's -4) go through the
+// activation's 16-element sums (bsums), as in the AVX2 versions; block scales apply in float.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/x86_avx512/avx512.h"
+#include "tensor/blocks.h"
+
+namespace quorum::kernels::avx512 {
+namespace {
+
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline __m512i load64(const void* p) { return _mm512_loadu_si512(p); }
+inline __m512i join(__m256i lo, __m256i hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+inline float hsum256(__m256 m) {
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+  return _mm_cvtss_f32(s4);
+}
+
+// Four vectors of 64 weights each, scales per 16 weights: int16 lane i of vector v takes scale
+// 4 v + i / 8 of the 16 (one 128-bit lane = 16 weights = 8 maddubs pairs).
+struct Scales16 {
+  __m512i lane[4];
+};
+inline Scales16 spread_scales16(__m256i sc16) {
+  const __m512i all = _mm512_castsi256_si512(sc16);
+  // int16 lanes 0..7 -> 0, 8..15 -> 1, 16..23 -> 2, 24..31 -> 3 (two lanes per 32-bit word).
+  const __m512i base = _mm512_set_epi32(0x30003, 0x30003, 0x30003, 0x30003, 0x20002, 0x20002,
+                                        0x20002, 0x20002, 0x10001, 0x10001, 0x10001, 0x10001, 0,
+                                        0, 0, 0);
+  Scales16 s;
+  for (int v = 0; v < 4; ++v) {
+    const __m512i idx = _mm512_add_epi16(base, _mm512_set1_epi16(static_cast<int16_t>(4 * v)));
+    s.lane[v] = _mm512_permutexvar_epi16(idx, all);
+  }
+  return s;
+}
+
+// sum over the four vectors of (maddubs(q[v], y[64 v ..]) * scales), 16 x int32.
+inline __m512i scaled_sum(const __m512i* q, const __m512i* sc, const int8_t* y) {
+  __m512i sumi = _mm512_setzero_si512();
+  for (int v = 0; v < 4; ++v) {
+    const __m512i p = _mm512_maddubs_epi16(q[v], load64(y + 64 * v));
+    sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(p, sc[v]));
+  }
+  return sumi;
+}
+
+// 2-bit fields of 32 bytes -> the four 32-weight groups of one 128-weight half, two per vector.
+inline void unpack_2bit(__m256i q, __m512i* out) {
+  const __m256i m2 = _mm256_set1_epi8(3);
+  out[0] = join(_mm256_and_si256(q, m2), _mm256_and_si256(_mm256_srli_epi16(q, 2), m2));
+  out[1] = join(_mm256_and_si256(_mm256_srli_epi16(q, 4), m2),
+                _mm256_and_si256(_mm256_srli_epi16(q, 6), m2));
+}
+
+// Q3_K's 16 signed 6-bit scales (stored +32): low nibble from byte j (j < 8) or the high nibble
+// of byte j - 8, top two bits from byte 8 + j % 4 at bit 2 (j / 4).
+inline __m256i q3_K_scales16(const uint8_t* s) {
+  alignas(32) int16_t out[16];
+  for (int j = 0; j < 16; ++j) {
+    const int lo = j < 8 ? (s[j] & 15) : (s[j - 8] >> 4);
+    const int hi = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
+    out[j] = static_cast<int16_t>((lo | (hi << 4)) - 32);
+  }
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(out));
+}
+
+}  // namespace
+
+float dot_q2_K_q8_K(const void* w, const void* x, int64_t k) {
+  const BlockQ2_K* a = static_cast<const BlockQ2_K*>(w);  // (k / 256)
+  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
+  __m512 acc = _mm512_setzero_ps();
+  __m256 acc_min = _mm256_setzero_ps();
+  for (int64_t i = 0; i < k / 256; ++i) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].scales));
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(packed, m4));
+    const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
+    const __m256i mins = _mm256_madd_epi16(mn16, load32(b[i].bsums));  // 8 x int32
+    acc_min = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].dmin) * b[i].d), _mm256_cvtepi32_ps(mins),
+                              acc_min);
+    __m512i q[4];
+    unpack_2bit(load32(a[i].qs), q);
+    unpack_2bit(load32(a[i].qs + 32), q + 2);
+    const Scales16 sc = spread_scales16(sc16);
+    const __m512i sumi = scaled_sum(q, sc.lane, b[i].qs);
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(h2f(a[i].d) * b[i].d), _mm512_cvtepi32_ps(sumi), acc);
+  }
+  return _mm512_reduce_add_ps(acc) - hsum256(acc_min);
+}
+
+float dot_q3_K_q8_K(const void* w, const void* x, int64_t k) {
+  const BlockQ3_K* a = static_cast<const BlockQ3_K*>(w);  // (k / 256)
+  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
+  __m512 acc = _mm512_setzero_ps();
+  __m256 acc_off = _mm256_setzero_ps();
+  const __m256i one = _mm256_set1_epi8(1);
+  for (int64_t i = 0; i < k / 256; ++i) {
+    const __m256i sc16 = q3_K_scales16(a[i].scales);
+    // q = low 2 bits + 4 * high bit - 4; the -4 is 4 * sum_g scale_g * bsums_g.
+    const __m256i off = _mm256_madd_epi16(sc16, load32(b[i].bsums));
+    const float dd = h2f(a[i].d) * b[i].d;
+    acc_off = _mm256_fmadd_ps(_mm256_set1_ps(4.0f * dd), _mm256_cvtepi32_ps(off), acc_off);
+    const __m256i hm = load32(a[i].hmask);
+    __m512i q[4];
+    for (int half = 0; half < 2; ++half) {
+      unpack_2bit(load32(a[i].qs + 32 * half), q + 2 * half);
+      // Group g = 4 half + j of 32 weights takes bit g of each hmask byte.
+      __m256i hb[4];
+      for (int j = 0; j < 4; ++j) {
+        hb[j] = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * half + j), one), 2);
+      }
+      q[2 * half] = _mm512_or_si512(q[2 * half], join(hb[0], hb[1]));
+      q[2 * half + 1] = _mm512_or_si512(q[2 * half + 1], join(hb[2], hb[3]));
+    }
+    const Scales16 sc = spread_scales16(sc16);
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(dd), _mm512_cvtepi32_ps(scaled_sum(q, sc.lane, b[i].qs)),
+                          acc);
+  }
+  return _mm512_reduce_add_ps(acc) - hsum256(acc_off);
+}
+
+float dot_q5_K_q8_K(const void* w, const void* x, int64_t k) {
+  const BlockQ5_K* a = static_cast<const BlockQ5_K*>(w);  // (k / 256)
+  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
+  __m512 acc = _mm512_setzero_ps();
+  __m256 acc_min = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  for (int64_t i = 0; i < k / 256; ++i) {
+    // 8 six-bit scales and mins (12 packed bytes, the layout Q4_K shares).
+    const uint8_t* s = a[i].scales;
+    uint8_t sc[8], mn[8];
+    for (int j = 0; j < 4; ++j) {
+      sc[j] = s[j] & 63;
+      mn[j] = s[j + 4] & 63;
+      sc[j + 4] = (s[j + 8] & 0xF) | ((s[j] >> 6) << 4);
+      mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
+    }
+    uint64_t m8;
+    std::memcpy(&m8, mn, 8);
+    const __m128i m = _mm_cvtsi64_si128(static_cast<long long>(m8));
+    const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));  // each min twice
+    acc_min = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].dmin) * b[i].d),
+                              _mm256_cvtepi32_ps(_mm256_madd_epi16(mn16, load32(b[i].bsums))),
+                              acc_min);
+    // Sub-blocks 2 j (low nibbles) and 2 j + 1 (high nibbles) share 32 bytes; the fifth bit of
+    // sub-block t is bit t of each qh byte.
+    const __m256i qh = load32(a[i].qh);
+    __m512i q[4], scv[4];
+    for (int j = 0; j < 4; ++j) {
+      const __m256i qs = load32(a[i].qs + 32 * j);
+      const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
+      const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(qs, m4), _mm256_slli_epi16(h0, 4));
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), m4),
+                                         _mm256_slli_epi16(h1, 4));
+      q[j] = join(lo, hi);
+      scv[j] = join(_mm256_set1_epi16(sc[2 * j]), _mm256_set1_epi16(sc[2 * j + 1]));
+    }
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(h2f(a[i].d) * b[i].d),
+                          _mm512_cvtepi32_ps(scaled_sum(q, scv, b[i].qs)), acc);
+  }
+  return _mm512_reduce_add_ps(acc) - hsum256(acc_min);
+}
+
+}  // namespace quorum::kernels::avx512

@@ -1,0 +1,131 @@
+// Every SIMD kernel against the scalar reference it replaces (fill_ref's table), over swept
+// sizes: each quantized dot product for every block count 1..16 plus large rows, and each
+// activation quantizer byte for byte.
+//
+// Dot tolerance: reference and SIMD both sum each block's integers exactly and differ only in how
+// the per-block float terms are rounded and accumulated, so each is within
+// (n_blocks + 8) u sum_i bound_i |x_i| of the exact value (see quant_kernels_test.cpp) and they
+// are within twice that of each other (plus the Q8_1 block-sum term for Q4_1/Q5_1).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "core/fp16.h"
+#include "kernel_test_util.h"
+#include "kernels/kernel_table.h"
+#include "kernels/kernels.h"
+#include "quant_blocks.h"
+#include "tensor/blocks.h"
+
+namespace quorum::kernels {
+namespace {
+
+using testing::available_isas;
+using testing::decode_blocks;
+using testing::Decoded;
+using testing::kQuantWeightTypes;
+using testing::OffsetBuffer;
+using testing::random_blocks;
+using testing::random_floats;
+using testing::WorstError;
+
+constexpr double kU = 5.960464477539063e-08;  // 2^-24
+
+KernelTable reference_table() {
+  KernelTable t;
+  fill_ref(t);
+  return t;
+}
+
+std::vector<int64_t> swept_sizes(DType t) {
+  const int64_t bs = traits(t).block_size;
+  std::vector<int64_t> ks;
+  for (int64_t n = 1; n <= 16; ++n) ks.push_back(n * bs);
+  for (int64_t k : {2048, 4096, 5632, 11008}) {
+    if (k % bs == 0) ks.push_back(k);
+  }
+  return ks;
+}
+
+// Twice the per-version error bound: 2 (n_blocks + 8) u sum_i bound_i |x_i| (+ the Q8_1 sum).
+double tolerance(DType wt, const void* w, const void* act, int64_t k) {
+  const Decoded dw = decode_blocks(wt, w, k);
+  const Decoded dx = decode_blocks(vec_dot_type(wt), act, k);
+  double sum_abs = 0.0;
+  for (int64_t i = 0; i < k; ++i) sum_abs += dw.bound[i] * std::fabs(dx.value[i]);
+  const int64_t nb = k / traits(wt).block_size;
+  double tol = 2.0 * (static_cast<double>(nb) + 8.0) * kU * sum_abs + 1e-30;
+  if (vec_dot_type(wt) == DType::kQ8_1) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* xb = static_cast<const BlockQ8_1*>(act);
+    for (int64_t b = 0; b < nb; ++b) {
+      f16_t m;  // Q4_1 and Q5_1 keep m right after d
+      std::memcpy(&m, wb + b * traits(wt).type_size + 2, 2);
+      tol += 2.0 * std::fabs(f16_to_f32(m)) * std::fabs(f16_to_f32(xb[b].s)) * kU;
+    }
+  }
+  return tol;
+}
+
+TEST(SimdVsRef, EveryDotMatchesTheReferenceOverSweptSizes) {
+  const KernelTable ref = reference_table();
+  for (Isa isa : available_isas()) {
+    if (isa == Isa::kScalar) continue;
+    const Kernels kern(CpuFeatures::detect(), isa);
+    for (DType t : kQuantWeightTypes) {
+      const DotFn ref_dot = ref.dot[type_index(t)];
+      const QuantizeFn ref_quant = ref.quantize[type_index(vec_dot_type(t))];
+      ASSERT_TRUE(ref_dot && ref_quant) << dtype_name(t);
+      WorstError worst;
+      for (int64_t k : swept_sizes(t)) {
+        const size_t off = static_cast<size_t>(k / traits(t).block_size) % 5 * 4;  // 0..16
+        const std::vector<uint8_t> wv = random_blocks(t, k, 500 + static_cast<uint32_t>(k));
+        OffsetBuffer w(wv.size(), off), a(activation_row_size(t, k), off + 2);
+        std::memcpy(w.data(), wv.data(), wv.size());
+        const std::vector<float> x = random_floats(k, 9 + static_cast<uint32_t>(k), 2.0f);
+        ref_quant(x.data(), a.data(), k);
+        const float want = ref_dot(w.data(), a.data(), k);
+        const float got = kern.dot(t, w.data(), a.data(), k);
+        worst.add(got, want, tolerance(t, w.data(), a.data(), k), "k " + std::to_string(k));
+      }
+      SCOPED_TRACE(std::string(dtype_name(t)) + " isa " + isa_name(isa));
+      worst.expect_ok();
+    }
+  }
+}
+
+TEST(SimdVsRef, ActivationQuantizersAreBitExactOverSweptSizes) {
+  const KernelTable ref = reference_table();
+  for (Isa isa : available_isas()) {
+    if (isa == Isa::kScalar) continue;
+    const Kernels kern(CpuFeatures::detect(), isa);
+    // One weight type per activation type.
+    for (DType wt : {DType::kQ8_0, DType::kQ4_1, DType::kQ4_K}) {
+      const DType at = vec_dot_type(wt);
+      const QuantizeFn ref_quant = ref.quantize[type_index(at)];
+      const int64_t bs = traits(at).block_size;
+      for (int64_t n = 1; n <= 24; ++n) {
+        const int64_t k = n * bs;
+        for (float scale : {1.0f, 1e-4f, 500.0f}) {
+          std::vector<float> x = random_floats(k, 300 + static_cast<uint32_t>(k), scale);
+          // Exact halves of the quantization step, ties at the largest magnitude (the first
+          // one decides Q8_K's sign), and an all-zero block.
+          x[k / 2] = 0.5f * scale;
+          x[k - 2] = std::fabs(x[0]) + 8.0f * scale;
+          x[k - 1] = -x[k - 2];
+          if (n % 3 == 0) std::fill(x.begin(), x.begin() + bs, 0.0f);
+          OffsetBuffer got(row_size(at, k), static_cast<size_t>(n % 4) * 4);
+          std::vector<uint8_t> want(row_size(at, k));
+          kern.quantize_activation(wt, x.data(), got.data(), k);
+          ref_quant(x.data(), want.data(), k);
+          ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size()), 0)
+              << dtype_name(at) << " isa " << isa_name(isa) << " k " << k << " scale " << scale;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace quorum::kernels
