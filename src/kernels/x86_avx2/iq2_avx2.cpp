@@ -9,20 +9,12 @@
 #include <cstring>
 
 #include "kernels/x86_avx2/avx2.h"
+#include "kernels/x86_avx2/avx2_util.h"
 #include "tensor/blocks.h"
 #include "tensor/iq_grids.h"
 
 namespace quorum::kernels::avx2 {
 namespace {
-
-inline int hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
-}
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // Four grid points (8 magnitudes each) in element order.
 inline __m256i grid4(const uint64_t* grid, int i0, int i1, int i2, int i3) {
@@ -32,11 +24,7 @@ inline __m256i grid4(const uint64_t* grid, int i0, int i1, int i2, int i3) {
 
 // q8[32] with element 8 l + j negated where bit j of sign byte l (of `packed`) is set.
 inline __m256i apply_signs(__m256i q8, uint32_t packed) {
-  const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
-                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-  const __m256i bits = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
-  const __m256i s = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(packed)), spread);
-  const __m256i neg = _mm256_cmpeq_epi8(_mm256_and_si256(s, bits), bits);  // 0xFF: negate
+  const __m256i neg = bits_to_bytes(packed);  // 0xFF: negate
   return _mm256_sub_epi8(_mm256_xor_si256(q8, neg), neg);
 }
 

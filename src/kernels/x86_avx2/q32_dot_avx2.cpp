@@ -8,19 +8,11 @@
 #include <cstring>
 
 #include "kernels/x86_avx2/avx2.h"
+#include "kernels/x86_avx2/avx2_util.h"
 #include "tensor/blocks.h"
 
 namespace quorum::kernels::avx2 {
 namespace {
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // 16 bytes of nibbles -> 32 bytes in element order (low nibbles: elements 0..15, high: 16..31).
 inline __m256i nibbles(const uint8_t* qs) {
@@ -28,15 +20,11 @@ inline __m256i nibbles(const uint8_t* qs) {
   return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0F));
 }
 
-// 32 bits (little-endian bytes at p) -> 32 bytes, 0xFF where bit j is set.
+// The 32 high bits of a Q5 block (little-endian bytes at p) -> 0xFF bytes where set.
 inline __m256i bit_mask(const uint8_t* p) {
   uint32_t bits;
   std::memcpy(&bits, p, 4);
-  const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
-                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-  const __m256i sel = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
-  const __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)), spread);
-  return _mm256_cmpeq_epi8(_mm256_and_si256(b, sel), sel);
+  return bits_to_bytes(bits);
 }
 
 // 8 int32 partial sums, as float, of signed x[32] * signed y[32] (|x|, |y| <= 127).

@@ -9,13 +9,12 @@
 #include <cstring>
 
 #include "kernels/x86_avx512/avx512.h"
+#include "kernels/x86_avx512/avx512_util.h"
 #include "tensor/blocks.h"
 #include "tensor/iq_grids.h"
 
 namespace quorum::kernels::avx512 {
 namespace {
-
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 // Eight grid points (8 magnitudes each) in element order.
 inline __m512i grid8(const uint64_t* grid, const int* idx) {
