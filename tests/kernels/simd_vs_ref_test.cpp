@@ -21,14 +21,7 @@
 namespace quorum::kernels {
 namespace {
 
-using testing::available_isas;
-using testing::decode_blocks;
-using testing::Decoded;
-using testing::kQuantWeightTypes;
-using testing::OffsetBuffer;
-using testing::random_blocks;
-using testing::random_floats;
-using testing::WorstError;
+using namespace testing;  // quorum::kernels::testing: buffers, random data, block decoding
 
 constexpr double kU = 5.960464477539063e-08;  // 2^-24
 

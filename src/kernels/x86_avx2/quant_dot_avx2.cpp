@@ -8,25 +8,12 @@
 #include <cstring>
 
 #include "kernels/x86_avx2/avx2.h"
+#include "kernels/x86_avx2/avx2_util.h"
 #include "tensor/blocks.h"
 
 namespace quorum::kernels::avx2 {
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-inline int hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
-}
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // 8 int32 partial sums of signed x[32] * signed y[32].
 inline __m256i dot_s8(__m256i x, __m256i y) {

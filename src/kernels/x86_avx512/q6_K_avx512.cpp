@@ -5,16 +5,11 @@
 #include <immintrin.h>
 
 #include "kernels/x86_avx512/avx512.h"
+#include "kernels/x86_avx512/avx512_util.h"
 #include "tensor/blocks.h"
 
 namespace quorum::kernels::avx512 {
 namespace {
-
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline __m512i join(__m256i lo, __m256i hi) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
 
 struct Q6KBlock {
   __m512i q[4];    // elements 64 v .. 64 v + 63, unsigned 0..63
@@ -57,13 +52,6 @@ inline __m512i q6_K_sumi(const Q6KBlock& w, const int8_t* y) {
     sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(p, w.sc[v]));
   }
   return sumi;
-}
-
-inline float hsum256(__m256 m) {
-  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
-  return _mm_cvtss_f32(s4);
 }
 
 }  // namespace
