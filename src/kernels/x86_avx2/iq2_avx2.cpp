@@ -2,9 +2,10 @@
 // the reference's unpack_iq2_* (grid index and sign byte per 8 weights, odd scale per 16); per 32
 // weights the four 8-byte grid points form one vector of unsigned magnitudes, the four sign bytes
 // become a byte mask that negates the matching activations, then maddubs (int16 pairs,
-// |value| <= 2 * 43 * 127) and madd with the scales give exact int32 sums. Each super-block's
-// integer total is reduced and scaled in scalar exactly as the reference does, so the result is
-// the reference's to the bit.
+// |value| <= 2 * 43 * 127) and madd with the scales give exact int32 sums. The eight int32 lanes
+// are scaled by d_w * d_x into eight float lanes per super-block, summed at the end: the rounding
+// order of ggml's AVX2 kernel, which llama.cpp runs on x86 (closer to its logits than a per-block
+// scalar sum; the integers are the same).
 #include <immintrin.h>
 
 #include <cstring>
@@ -20,7 +21,7 @@ namespace {
 
 float dot_iq2(const uint8_t* w, size_t block_bytes, void (*unpack)(const void*, ref::Iq2Block&),
               const uint64_t* grid, const BlockQ8_K* b, int64_t nb) {
-  float sumf = 0.0f;
+  __m256 acc = _mm256_setzero_ps();
   ref::Iq2Block u;
   for (int64_t i = 0; i < nb; ++i) {
     unpack(w + i * block_bytes, u);
@@ -39,9 +40,9 @@ float dot_iq2(const uint8_t* w, size_t block_bytes, void (*unpack)(const void*, 
                                           _mm_set1_epi16(u.scale[2 * s]));
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(mag, sq8), sc));
     }
-    sumf += u.d * b[i].d * static_cast<float>(hsum_i32(sumi));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(u.d * b[i].d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return 0.125f * sumf;
+  return 0.125f * hsum(acc);
 }
 
 }  // namespace

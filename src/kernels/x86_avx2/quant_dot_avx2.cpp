@@ -213,14 +213,18 @@ float dot_q3_K_q8_K(const void* w, const void* x, int64_t k) {
 float dot_q2_K_q8_K(const void* w, const void* x, int64_t k) {
   const BlockQ2_K* a = static_cast<const BlockQ2_K*>(w);  // (k / 256)
   const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
-  float sumf = 0.0f;
+  // Float lanes as ggml's AVX2 kernel (lane j: weights 4 j .. 4 j + 3 of every 32, mins term
+  // first): the min and scale terms nearly cancel in Q2_K, so the rounding order shows in logits.
+  __m256 acc = _mm256_setzero_ps();
   const __m256i m2 = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < k / 256; ++i) {
     const uint8_t* sc = a[i].scales;
     const __m256i mins16 = _mm256_cvtepu8_epi16(
         _mm_srli_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)),
                                      _mm_set1_epi8(static_cast<char>(0xF0))), 4));
-    const int summs = hsum_i32(_mm256_madd_epi16(mins16, load32(b[i].bsums)));
+    const float neg_dmin = -b[i].d * h2f(a[i].dmin);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(neg_dmin),
+                          _mm256_cvtepi32_ps(_mm256_madd_epi16(mins16, load32(b[i].bsums))), acc);
     __m256i sumi = _mm256_setzero_si256();
     for (int half = 0; half < 2; ++half) {
       const __m256i q = load32(a[i].qs + 32 * half);
@@ -231,10 +235,9 @@ float dot_q2_K_q8_K(const void* w, const void* x, int64_t k) {
                                                     sc[g] & 0xF, sc[g + 1] & 0xF));
       }
     }
-    const float dall = b[i].d * h2f(a[i].d), dmin = b[i].d * h2f(a[i].dmin);
-    sumf += dall * static_cast<float>(hsum_i32(sumi)) - dmin * static_cast<float>(summs);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(b[i].d * h2f(a[i].d)), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return sumf;
+  return hsum(acc);
 }
 
 }  // namespace quorum::kernels::avx2

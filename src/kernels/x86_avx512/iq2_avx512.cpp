@@ -3,8 +3,8 @@
 // weights, odd scale per 16); eight 8-byte grid points form one vector of unsigned magnitudes,
 // the eight sign bytes are used directly as a 64-bit lane mask that negates the matching
 // activations, and maddubs + madd with the scales (one int16 per 128-bit lane of 16 weights) give
-// exact int32 sums. Each super-block's integer total is reduced and scaled in scalar exactly as
-// the reference does.
+// exact int32 sums. The 16 lanes fold to ggml's AVX2 layout (8 lanes) and are scaled into float
+// lanes per super-block, as in x86_avx2/iq2_avx2.cpp.
 #include <immintrin.h>
 
 #include <cstring>
@@ -20,7 +20,7 @@ namespace {
 
 float dot_iq2(const uint8_t* w, size_t block_bytes, void (*unpack)(const void*, ref::Iq2Block&),
               const uint64_t* grid, const BlockQ8_K* b, int64_t nb) {
-  float sumf = 0.0f;
+  __m256 acc = _mm256_setzero_ps();
   ref::Iq2Block u;
   for (int64_t i = 0; i < nb; ++i) {
     unpack(w + i * block_bytes, u);
@@ -43,9 +43,12 @@ float dot_iq2(const uint8_t* w, size_t block_bytes, void (*unpack)(const void*, 
       sc = _mm512_inserti32x4(sc, _mm_set1_epi16(ls[3]), 3);
       sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(_mm512_maddubs_epi16(mag, sy), sc));
     }
-    sumf += u.d * b[i].d * static_cast<float>(_mm512_reduce_add_epi32(sumi));
+    // Fold to 8 lanes: lane j then holds weights 4 j .. 4 j + 3 of every 32, as ggml's AVX2.
+    const __m256i sum8 = _mm256_add_epi32(_mm512_castsi512_si256(sumi),
+                                          _mm512_extracti64x4_epi64(sumi, 1));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(u.d * b[i].d), _mm256_cvtepi32_ps(sum8), acc);
   }
-  return 0.125f * sumf;
+  return 0.125f * hsum256(acc);
 }
 
 }  // namespace
