@@ -96,6 +96,50 @@ void pack_q4_K(const uint8_t* w, size_t w_row, int64_t rows_valid, int64_t b0, i
   }
 }
 
+// isum[c][v] = sum_j sc_j * (sum of q x over the n_groups dwords of sub-block j), exact in
+// int32: per sub-block n_groups vpdpbusd into a zeroed sum, then one vpmulld by the scales.
+// q: [n_sub * n_groups][kMR] u32, sc: [n_sub][kMR] int32, xq: [n_sub * n_groups][kNR] int32.
+template <int kSub, int kGroups>
+inline void scaled_sums(const uint8_t* q, const uint8_t* sc, const int32_t* xq,
+                        __m512i isum[kNR][2]) {
+  for (int c = 0; c < kNR; ++c) isum[c][0] = isum[c][1] = _mm512_setzero_si512();
+  for (int j = 0; j < kSub; ++j) {
+    __m512i s[kNR][2];
+    for (int c = 0; c < kNR; ++c) s[c][0] = s[c][1] = _mm512_setzero_si512();
+    for (int g = 0; g < kGroups; ++g) {
+      const uint8_t* wq = q + (j * kGroups + g) * kMR * 4;
+      const __m512i w0 = _mm512_loadu_si512(wq);
+      const __m512i w1 = _mm512_loadu_si512(wq + 64);
+      for (int c = 0; c < kNR; ++c) {
+        const __m512i xb = _mm512_set1_epi32(xq[(j * kGroups + g) * kNR + c]);
+        s[c][0] = _mm512_dpbusd_epi32(s[c][0], w0, xb);
+        s[c][1] = _mm512_dpbusd_epi32(s[c][1], w1, xb);
+      }
+    }
+    const __m512i sc0 = _mm512_loadu_si512(sc + j * kMR * 4);
+    const __m512i sc1 = _mm512_loadu_si512(sc + j * kMR * 4 + 64);
+    for (int c = 0; c < kNR; ++c) {
+      isum[c][0] = _mm512_add_epi32(isum[c][0], _mm512_mullo_epi32(s[c][0], sc0));
+      isum[c][1] = _mm512_add_epi32(isum[c][1], _mm512_mullo_epi32(s[c][1], sc1));
+    }
+  }
+}
+
+// acc[c][v] = sum_p dpwssd(pairs[p] (per row), tile pairs[p][c]) over n_pairs int16 pairs.
+template <int kPairs>
+inline void pair_sums(const uint8_t* pairs, const int32_t* xpairs, __m512i acc[kNR][2]) {
+  for (int c = 0; c < kNR; ++c) acc[c][0] = acc[c][1] = _mm512_setzero_si512();
+  for (int p = 0; p < kPairs; ++p) {
+    const __m512i p0 = _mm512_loadu_si512(pairs + p * kMR * 4);
+    const __m512i p1 = _mm512_loadu_si512(pairs + p * kMR * 4 + 64);
+    for (int c = 0; c < kNR; ++c) {
+      const __m512i bs = _mm512_set1_epi32(xpairs[p * kNR + c]);
+      acc[c][0] = _mm512_dpwssd_epi32(acc[c][0], p0, bs);
+      acc[c][1] = _mm512_dpwssd_epi32(acc[c][1], p1, bs);
+    }
+  }
+}
+
 // Y rows c < n_valid, lanes 0..31 (+)= panel slice (nbk super-blocks) x tile.
 void micro_q4_K(const uint8_t* panel, const uint8_t* tile, int64_t nbk, float* y, int64_t ldy,
                   int n_valid, __mmask16 m0, __mmask16 m1, bool add) {
@@ -107,41 +151,10 @@ void micro_q4_K(const uint8_t* panel, const uint8_t* tile, int64_t nbk, float* y
     const uint8_t* pw = panel + b * kPanelBlock;
     const uint8_t* px = tile + b * kTileBlock;
     const int32_t* xq = reinterpret_cast<const int32_t*>(px + kTQ);
-    __m512i isum[kNR][2];
-    for (int c = 0; c < kNR; ++c) isum[c][0] = isum[c][1] = _mm512_setzero_si512();
-    for (int j = 0; j < 8; ++j) {
-      __m512i s[kNR][2];
-      for (int c = 0; c < kNR; ++c) s[c][0] = s[c][1] = _mm512_setzero_si512();
-      for (int g = 0; g < 8; ++g) {
-        const uint8_t* wq = pw + kPQ + (j * 8 + g) * kMR * 4;
-        const __m512i w0 = _mm512_loadu_si512(wq);
-        const __m512i w1 = _mm512_loadu_si512(wq + 64);
-        for (int c = 0; c < kNR; ++c) {
-          const __m512i xb = _mm512_set1_epi32(xq[(j * 8 + g) * kNR + c]);
-          s[c][0] = _mm512_dpbusd_epi32(s[c][0], w0, xb);
-          s[c][1] = _mm512_dpbusd_epi32(s[c][1], w1, xb);
-        }
-      }
-      const __m512i sc0 = _mm512_loadu_si512(pw + kPSc + j * kMR * 4);
-      const __m512i sc1 = _mm512_loadu_si512(pw + kPSc + j * kMR * 4 + 64);
-      for (int c = 0; c < kNR; ++c) {
-        isum[c][0] = _mm512_add_epi32(isum[c][0], _mm512_mullo_epi32(s[c][0], sc0));
-        isum[c][1] = _mm512_add_epi32(isum[c][1], _mm512_mullo_epi32(s[c][1], sc1));
-      }
-    }
-    const int32_t* xbs = reinterpret_cast<const int32_t*>(px + kTBs);
+    __m512i isum[kNR][2], mins[kNR][2];
+    scaled_sums<8, 8>(pw + kPQ, pw + kPSc, xq, isum);
+    pair_sums<4>(pw + kPMin, reinterpret_cast<const int32_t*>(px + kTBs), mins);
     const float* xd = reinterpret_cast<const float*>(px + kTD);
-    __m512i mins[kNR][2];
-    for (int c = 0; c < kNR; ++c) mins[c][0] = mins[c][1] = _mm512_setzero_si512();
-    for (int p = 0; p < 4; ++p) {
-      const __m512i mp0 = _mm512_loadu_si512(pw + kPMin + p * kMR * 4);
-      const __m512i mp1 = _mm512_loadu_si512(pw + kPMin + p * kMR * 4 + 64);
-      for (int c = 0; c < kNR; ++c) {
-        const __m512i bs = _mm512_set1_epi32(xbs[p * kNR + c]);
-        mins[c][0] = _mm512_dpwssd_epi32(mins[c][0], mp0, bs);
-        mins[c][1] = _mm512_dpwssd_epi32(mins[c][1], mp1, bs);
-      }
-    }
     const __m512 d0 = _mm512_loadu_ps(pw + kPD), d1 = _mm512_loadu_ps(pw + kPD + 64);
     const __m512 dm0 = _mm512_loadu_ps(pw + kPDmin), dm1 = _mm512_loadu_ps(pw + kPDmin + 64);
     for (int c = 0; c < kNR; ++c) {
@@ -211,41 +224,10 @@ void micro_q6_K(const uint8_t* panel, const uint8_t* tile, int64_t nbk, float* y
     const uint8_t* pw = panel + b * kP6Block;
     const uint8_t* px = tile + b * kTileBlock;
     const int32_t* xq = reinterpret_cast<const int32_t*>(px + kTQ);
-    __m512i isum[kNR][2];
-    for (int c = 0; c < kNR; ++c) isum[c][0] = isum[c][1] = _mm512_setzero_si512();
-    for (int j = 0; j < 16; ++j) {
-      __m512i s[kNR][2];
-      for (int c = 0; c < kNR; ++c) s[c][0] = s[c][1] = _mm512_setzero_si512();
-      for (int g = 0; g < 4; ++g) {
-        const uint8_t* wq = pw + kP6Q + (j * 4 + g) * kMR * 4;
-        const __m512i w0 = _mm512_loadu_si512(wq);
-        const __m512i w1 = _mm512_loadu_si512(wq + 64);
-        for (int c = 0; c < kNR; ++c) {
-          const __m512i xb = _mm512_set1_epi32(xq[(j * 4 + g) * kNR + c]);
-          s[c][0] = _mm512_dpbusd_epi32(s[c][0], w0, xb);
-          s[c][1] = _mm512_dpbusd_epi32(s[c][1], w1, xb);
-        }
-      }
-      const __m512i sc0 = _mm512_loadu_si512(pw + kP6Sc + j * kMR * 4);
-      const __m512i sc1 = _mm512_loadu_si512(pw + kP6Sc + j * kMR * 4 + 64);
-      for (int c = 0; c < kNR; ++c) {
-        isum[c][0] = _mm512_add_epi32(isum[c][0], _mm512_mullo_epi32(s[c][0], sc0));
-        isum[c][1] = _mm512_add_epi32(isum[c][1], _mm512_mullo_epi32(s[c][1], sc1));
-      }
-    }
     // The -32 of every value: isum -= 32 sum_g sc_g bsum_g.
-    const int32_t* xbs = reinterpret_cast<const int32_t*>(px + kTBs16);
-    __m512i off[kNR][2];
-    for (int c = 0; c < kNR; ++c) off[c][0] = off[c][1] = _mm512_setzero_si512();
-    for (int p = 0; p < 8; ++p) {
-      const __m512i sp0 = _mm512_loadu_si512(pw + kP6ScP + p * kMR * 4);
-      const __m512i sp1 = _mm512_loadu_si512(pw + kP6ScP + p * kMR * 4 + 64);
-      for (int c = 0; c < kNR; ++c) {
-        const __m512i bs = _mm512_set1_epi32(xbs[p * kNR + c]);
-        off[c][0] = _mm512_dpwssd_epi32(off[c][0], sp0, bs);
-        off[c][1] = _mm512_dpwssd_epi32(off[c][1], sp1, bs);
-      }
-    }
+    __m512i isum[kNR][2], off[kNR][2];
+    scaled_sums<16, 4>(pw + kP6Q, pw + kP6Sc, xq, isum);
+    pair_sums<8>(pw + kP6ScP, reinterpret_cast<const int32_t*>(px + kTBs16), off);
     const float* xd = reinterpret_cast<const float*>(px + kTD);
     const __m512 d0 = _mm512_loadu_ps(pw + kP6D), d1 = _mm512_loadu_ps(pw + kP6D + 64);
     for (int c = 0; c < kNR; ++c) {
