@@ -8,6 +8,7 @@
 // GFLOP/s for Q4_K_M / Q8_0 / F16; tg128 42 / 25 / 20 t/s => 25 / 29 / 44 GB/s of weights.
 // Matmuls are most of the time, so each must beat these averages.
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -127,6 +128,47 @@ BENCHMARK_CAPTURE(BM_Matmul, q4_K_dots, DType::kQ4_K, MatmulPath::kDots)->Apply(
 BENCHMARK_CAPTURE(BM_Matmul, q6_K_dots, DType::kQ6_K, MatmulPath::kDots)->Apply(prompt_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q8_0_dots, DType::kQ8_0, MatmulPath::kDots)->Apply(prompt_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, f16_dots, DType::kF16, MatmulPath::kDots)->Apply(prompt_shapes);
+
+// The machine's FMA throughput under the load of the moment: 24 independent 16-lane FMA chains in
+// registers, per CPU second of this thread. GEMM GFLOP/cpu_s divided by threads x this is the
+// fraction of the FMA peak a matmul reaches (F16 is FMA-bound; the integer kernels are not).
+__attribute__((target("avx512f"), noinline)) double fma_chains(int64_t iters) {
+  __m512 a[24];
+  for (int i = 0; i < 24; ++i) a[i] = _mm512_set1_ps(1.0f + static_cast<float>(i) * 1e-7f);
+  const __m512 m = _mm512_set1_ps(0.9999999f), b = _mm512_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i) a[i] = _mm512_fmadd_ps(a[i], m, b);
+    // Keep every chain live (and the loop from being folded).
+    __asm__ volatile("" : "+v"(a[0]), "+v"(a[1]), "+v"(a[2]), "+v"(a[3]), "+v"(a[4]), "+v"(a[5]),
+                     "+v"(a[6]), "+v"(a[7]), "+v"(a[8]), "+v"(a[9]), "+v"(a[10]), "+v"(a[11]));
+    __asm__ volatile("" : "+v"(a[12]), "+v"(a[13]), "+v"(a[14]), "+v"(a[15]), "+v"(a[16]),
+                     "+v"(a[17]), "+v"(a[18]), "+v"(a[19]), "+v"(a[20]), "+v"(a[21]), "+v"(a[22]),
+                     "+v"(a[23]));
+  }
+  // (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized; sum through memory.)
+  alignas(64) float lanes[16];
+  double sum = 0.0;
+  for (int i = 0; i < 24; ++i) {
+    _mm512_store_ps(lanes, a[i]);
+    for (float v : lanes) sum += v;
+  }
+  return sum;
+}
+
+void BM_FmaPeak(benchmark::State& state) {
+  if (!quorum::CpuFeatures::detect().avx512f) {
+    state.SkipWithError("no AVX-512F");
+    return;
+  }
+  constexpr int64_t kIters = 1 << 20;
+  const double cpu0 = thread_cpu_seconds();
+  for (auto _ : state) benchmark::DoNotOptimize(fma_chains(kIters));
+  const double cpu = thread_cpu_seconds() - cpu0;
+  state.counters["GFLOP/cpu_s"] =
+      2.0 * 16 * 24 * kIters * static_cast<double>(state.iterations()) / 1e9 / (cpu > 0 ? cpu : 1.0);
+}
+BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
