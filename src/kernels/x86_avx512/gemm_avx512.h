@@ -16,8 +16,10 @@
 #include <cstdint>
 
 #include "kernels/x86_avx512/avx512.h"
+#include "kernels/x86_avx512/avx512_util.h"
 
 namespace quorum::kernels::avx512 {
+namespace {  // internal linkage, as avx512_util.h
 
 inline constexpr int kGemmPanelRows = static_cast<int>(kGemmRows);
 
@@ -79,4 +81,5 @@ inline void gemm_panels(const GemmShape& s, const uint8_t* w, size_t w_row, int6
   }
 }
 
+}  // namespace
 }  // namespace quorum::kernels::avx512

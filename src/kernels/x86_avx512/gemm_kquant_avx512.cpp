@@ -41,8 +41,6 @@ constexpr size_t kTBs = kTD + kNR * 4;           // 32-element sums [4][kNR] int
 constexpr size_t kTBs16 = kTBs + 4 * kNR * 4;    // 16-element sums [8][kNR] int16 pairs
 constexpr size_t kTileBlock = kTBs16 + 8 * kNR * 4;
 
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
 // The 8 six-bit scales and mins of a Q4_K super-block from its 12 packed bytes.
 inline void k4_scales(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
   for (int j = 0; j < 4; ++j) {

@@ -28,8 +28,6 @@ constexpr size_t kPanelBlock = 8 * kMR * 4 + kMR * 4;
 // Tile bytes per block: q [8][kNR] dwords, d [kNR] floats, offset [kNR] int32.
 constexpr size_t kTileBlock = 8 * kNR * 4 + 2 * kNR * 4;
 
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
 void pack_panel(const uint8_t* w, size_t w_row, int64_t rows_valid, int64_t b0, int64_t nbk,
                 uint8_t* panel) {
   for (int64_t b = 0; b < nbk; ++b) {
