@@ -37,7 +37,7 @@ RunFn setup_eval(CLI::App& sub) {
     ro.limit = o->limit;
     ro.jobs = o->jobs;
     ro.progress = !o->quiet;
-    auto results = eval::run_evaluation(*config, ro, eval::default_backend_factory(), log);
+    auto results = eval::run_evaluation(*config, ro, eval::default_backend_factory(o->jobs > 0 ? o->jobs : config->jobs), log);
     if (!results) return report_error(results.status());
     const std::string dir = (*results)["output"];
     if (Status s = eval::write_reports(*results, dir); !s) return report_error(s);

@@ -2,7 +2,6 @@
 #include "backend/answer_cache.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include <array>
@@ -25,63 +24,7 @@ Status sqlite_error(sqlite3* db, const std::string& what) {
   return Error(ErrorCode::kIoError, "answer cache: " + what).actual(sqlite3_errmsg(db));
 }
 
-std::string to_hex(const unsigned char* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    s[2 * i] = kHex[p[i] >> 4];
-    s[2 * i + 1] = kHex[p[i] & 15];
-  }
-  return s;
-}
-
-// Streams `read(buf, cap) -> bytes` into sha256.
-template <typename ReadFn>
-Result<std::string> sha256_stream(ReadFn read) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return Error(ErrorCode::kInternal, "OpenSSL sha256 init failed");
-  }
-  std::vector<char> buf(1 << 20);
-  for (;;) {
-    const int64_t n = read(buf.data(), buf.size());
-    if (n < 0) return Error(ErrorCode::kIoError, "read failed while hashing");
-    if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
-  }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md.data(), &len);
-  return to_hex(md.data(), len);
-}
-
 }  // namespace
-
-std::string sha256_hex(const std::string& data) {
-  size_t pos = 0;
-  auto r = sha256_stream([&](char* buf, size_t cap) -> int64_t {
-    const size_t n = std::min(cap, data.size() - pos);
-    std::copy_n(data.data() + pos, n, buf);
-    pos += n;
-    return static_cast<int64_t>(n);
-  });
-  return r.value_or(std::string());
-}
-
-Result<std::string> sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::kNotFound, "cannot open file to hash").where(path);
-  auto r = sha256_stream([&](char* buf, size_t cap) -> int64_t {
-    in.read(buf, static_cast<std::streamsize>(cap));
-    if (in.bad()) return -1;
-    return static_cast<int64_t>(in.gcount());
-  });
-  if (!r) {
-    Status s = r.status();
-    return s.with_context(path);
-  }
-  return r;
-}
 
 Result<std::unique_ptr<AnswerCache>> AnswerCache::open(const std::string& path) {
   if (path != ":memory:") {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "core/sha256.h"
 
 struct sqlite3;
 
@@ -76,6 +77,9 @@ class CachingBackend final : public Backend {
   Result<Completion> complete(const CompletionRequest& request) override;
   Result<Scores> score(const std::string& prompt,
                        const std::vector<std::string>& continuations) override;
+  // Not cached: counting tokens costs no inference.
+  Result<int64_t> count_tokens(const std::string& prompt) override { return inner_->count_tokens(prompt); }
+  int64_t context_length() const override { return inner_->context_length(); }
 
   int64_t hits() const { return hits_.load(); }
   int64_t misses() const { return misses_.load(); }
@@ -85,9 +89,5 @@ class CachingBackend final : public Backend {
   std::shared_ptr<AnswerCache> cache_;
   std::atomic<int64_t> hits_{0}, misses_{0};
 };
-
-// sha256 helpers (OpenSSL), hex lower-case.
-std::string sha256_hex(const std::string& data);
-Result<std::string> sha256_file(const std::string& path);
 
 }  // namespace quorum::backend

@@ -5,6 +5,11 @@ namespace quorum::backend {
 
 using nlohmann::json;
 
+Result<int64_t> Backend::count_tokens(const std::string&) {
+  return Error(ErrorCode::kUnsupported, "this backend cannot count prompt tokens")
+      .where("model '" + name() + "'");
+}
+
 json to_json(const CompletionRequest& r) {
   json j;
   if (r.is_chat()) {

@@ -88,6 +88,13 @@ class Backend {
   // log P(continuation | prompt) for each continuation, in natural log.
   virtual Result<Scores> score(const std::string& prompt,
                                const std::vector<std::string>& continuations) = 0;
+
+  // The number of tokens `prompt` takes as the model sees it (BOS included when the model adds
+  // one), so a caller can shorten inputs to fit the context. Backends that cannot tokenize
+  // (most remote servers) return ErrorCode::kUnsupported.
+  virtual Result<int64_t> count_tokens(const std::string& prompt);
+  // The model's context window in tokens; 0 when unknown.
+  virtual int64_t context_length() const { return 0; }
 };
 
 // JSON forms used by the cache (and usable for logging); round-trip exactly.

@@ -9,11 +9,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "backend/http_backend.h"
+#include "backend/local_backend.h"
 #include "core/progress.h"
+#include "core/thread_pool.h"
 #include "ensemble/strategy.h"
 #include "eval/metrics.h"
 #include "eval/runner_items.h"
@@ -51,6 +54,7 @@ struct ModelRun {
   const ModelConfig* config;
   Status status;
   std::vector<Answer> answers;
+  std::vector<int> words_cut;  // per item: words removed to fit the context (fit_prompt)
   int64_t cache_hits = 0;
   double wall_s = 0.0;
 };
@@ -68,7 +72,13 @@ backend::CompletionRequest make_request(const TaskConfig& task, const std::strin
 // Answers every item with one model; stops at the first error (the rest would fail alike).
 ModelRun answer_items(const TaskConfig& task, const Dataset& ds, ModelSlot& slot, int jobs,
                       bool progress) {
-  ModelRun run{slot.config, Status::ok(), std::vector<Answer>(ds.items.size()), 0, 0.0};
+  ModelRun run{slot.config, Status::ok(), std::vector<Answer>(ds.items.size()),
+               std::vector<int>(ds.items.size(), 0), 0, 0.0};
+  // Long inputs are shortened to leave room for the answer (PROMPTS.md) when the backend knows
+  // its context and tokenizer; other backends get the prompt as it is.
+  const int64_t n_ctx = slot.backend->context_length();
+  const int64_t budget = n_ctx - task.max_tokens;
+  const TokenCounter counter = [&slot](const std::string& p) { return slot.backend->count_tokens(p); };
   const bool score = slot.config->mode == ModelMode::kScore &&
                      task.spec.kind == TaskKind::kClassification;
   std::vector<std::string> continuations;
@@ -89,8 +99,20 @@ ModelRun answer_items(const TaskConfig& task, const Dataset& ds, ModelSlot& slot
       const Item& item = ds.items[i];
       Answer a;
       bool cached = false;
+      FittedPrompt fitted{item.prompt, 0};
+      if (n_ctx > 0 && budget > 0) {
+        auto f = fit_prompt(task.spec, item, budget, counter);
+        if (f) {
+          fitted = std::move(f).value();
+        } else if (f.status().code() != ErrorCode::kUnsupported) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!failed.exchange(true)) run.status = Status(f.status()).with_context("item " + item.id);
+          return;
+        }
+      }
+      run.words_cut[i] = fitted.words_cut;
       if (score) {
-        auto s = slot.backend->score(item.prompt, continuations);
+        auto s = slot.backend->score(fitted.prompt, continuations);
         if (!s) {
           std::lock_guard<std::mutex> lock(mu);
           if (!failed.exchange(true)) run.status = Status(s.status()).with_context("item " + item.id);
@@ -99,7 +121,7 @@ ModelRun answer_items(const TaskConfig& task, const Dataset& ds, ModelSlot& slot
         cached = s->from_cache;
         a = answer_from_scores(task.spec, slot.config->name, *s);
       } else {
-        auto c = slot.backend->complete(make_request(task, item.prompt));
+        auto c = slot.backend->complete(make_request(task, fitted.prompt));
         if (!c) {
           std::lock_guard<std::mutex> lock(mu);
           if (!failed.exchange(true)) run.status = Status(c.status()).with_context("item " + item.id);
@@ -176,8 +198,16 @@ json compare_best(const TaskSpec& spec, const json& systems,
 
 }  // namespace
 
-BackendFactory default_backend_factory() {
-  return [](const ModelConfig& m, backend::AnswerCache&) -> Result<std::shared_ptr<backend::Backend>> {
+BackendFactory default_backend_factory(int jobs) {
+  // Configured models that name the same file share one loaded Model.
+  struct LoadedModels {
+    std::mutex mu;
+    std::map<std::string, std::weak_ptr<const Model>> by_path;
+  };
+  auto loaded = std::make_shared<LoadedModels>();
+  jobs = std::max(jobs, 1);
+  return [loaded, jobs](const ModelConfig& m,
+                        backend::AnswerCache& cache) -> Result<std::shared_ptr<backend::Backend>> {
     if (m.is_remote()) {
       backend::HttpBackendOptions o;
       o.name = m.name;
@@ -198,9 +228,28 @@ BackendFactory default_backend_factory() {
       QUORUM_ASSIGN_OR_RETURN(auto b, backend::HttpBackend::create(o));
       return std::shared_ptr<backend::Backend>(std::move(b));
     }
-    return Error(ErrorCode::kUnsupported, "local models need the engine (LocalBackend)")
-        .where("model '" + m.name + "' (" + m.path + ")")
-        .hint("this build has no local inference; serve the model over HTTP and use `url:`");
+    const std::string where = "model '" + m.name + "' (" + m.path + ")";
+    std::shared_ptr<const Model> model;
+    {
+      std::lock_guard<std::mutex> lock(loaded->mu);
+      model = loaded->by_path[m.path].lock();
+      if (!model) {
+        auto r = Model::load(m.path);
+        if (!r) return Status(r.status()).with_context(where);
+        model = std::move(r).value();
+        loaded->by_path[m.path] = model;
+      }
+    }
+    backend::LocalBackendOptions o;
+    o.name = m.name;
+    o.path = m.path;
+    auto hash = cache.file_sha256(m.path);  // remembered by (path, size, mtime)
+    if (!hash) return Status(hash.status()).with_context(where);
+    o.identity = std::move(hash).value();
+    o.max_sessions = jobs;
+    o.threads_per_session = std::max(1, default_thread_count() / jobs);
+    QUORUM_ASSIGN_OR_RETURN(auto b, backend::LocalBackend::create(o, std::move(model)));
+    return std::shared_ptr<backend::Backend>(std::move(b));
   };
 }
 
@@ -312,12 +361,15 @@ Result<json> run_evaluation(const EvalConfig& config, const RunOptions& options,
       sj["seconds_per_item"] = seconds / static_cast<double>(ds->items.size());
       sj["cache_hits"] = run.cache_hits;
       sj["wall_seconds"] = run.wall_s;
+      int64_t truncated = 0;
       for (size_t i = 0; i < ds->items.size(); ++i) {
-        preds << answer_row(task.name, ds->items[i], slot.config->name, "model", run.answers[i],
-                            sc.item_scores[i], std::nullopt, false)
-                     .dump()
-              << "\n";
+        json row = answer_row(task.name, ds->items[i], slot.config->name, "model", run.answers[i],
+                              sc.item_scores[i], std::nullopt, false);
+        row["words_cut"] = run.words_cut[i];
+        truncated += run.words_cut[i] > 0 ? 1 : 0;
+        preds << row.dump() << "\n";
       }
+      sj["truncated_items"] = truncated;
       scores[slot.config->name] = std::move(sc);
       systems.push_back(std::move(sj));
       ok_runs.push_back(std::move(run));

@@ -39,8 +39,9 @@ using BackendFactory = std::function<Result<std::shared_ptr<backend::Backend>>(
     const ModelConfig& model, backend::AnswerCache& cache)>;
 
 // Remote models get an HttpBackend (API key from the configured environment variable); local
-// models a LocalBackend when the engine is built in, otherwise a clear kUnsupported error.
-BackendFactory default_backend_factory();
+// models a LocalBackend (engine) with up to `jobs` sessions of hardware threads / jobs threads
+// each. Configured models naming the same file share one loaded Model.
+BackendFactory default_backend_factory(int jobs = 1);
 
 // Runs the evaluation and writes results.json and predictions/. Returns the results JSON.
 Result<nlohmann::json> run_evaluation(const EvalConfig& config, const RunOptions& options,

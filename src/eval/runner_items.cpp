@@ -36,6 +36,36 @@ Result<Dataset> load_task_items(const TaskConfig& task, int64_t limit) {
   return ds;
 }
 
+Result<FittedPrompt> fit_prompt(const TaskSpec& spec, const Item& item, int64_t budget,
+                                const TokenCounter& count_tokens) {
+  FittedPrompt out{item.prompt, 0};
+  if (spec.truncatable_field.empty()) return out;
+  QUORUM_ASSIGN_OR_RETURN(int64_t n, count_tokens(item.prompt));
+  if (n <= budget) return out;
+  const auto field = item.fields.find(spec.truncatable_field);
+  if (field == item.fields.end() || field->second.empty()) return out;
+  const std::string& value = field->second;
+  const size_t at = item.prompt.rfind(value);
+  if (at == std::string::npos) return out;
+  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; };
+  // word_end[w] = one past the last byte of word w.
+  std::vector<size_t> word_end;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (!is_space(value[i]) && (i + 1 == value.size() || is_space(value[i + 1]))) word_end.push_back(i + 1);
+  }
+  const std::string head = item.prompt.substr(0, at);
+  const std::string tail = item.prompt.substr(at + value.size());
+  const int n_words = static_cast<int>(word_end.size());
+  for (int cut = 1; cut <= n_words; ++cut) {
+    const size_t keep = cut == n_words ? 0 : word_end[static_cast<size_t>(n_words - cut - 1)];
+    std::string prompt = head + value.substr(0, keep) + tail;
+    QUORUM_ASSIGN_OR_RETURN(n, count_tokens(prompt));
+    out = {std::move(prompt), cut};
+    if (n <= budget) break;
+  }
+  return out;
+}
+
 std::string answer_text(const std::string& raw) { return cut_answer(raw); }
 
 std::string label_continuation(const std::string& label) { return " " + label; }

@@ -7,6 +7,7 @@
 // the reference scores were computed.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,22 @@ namespace quorum::eval {
 
 // Loads the task's split (the first `limit` items when > 0) and applies its few-shot prefix.
 Result<Dataset> load_task_items(const TaskConfig& task, int64_t limit);
+
+// A prompt shortened to fit a model's context (shared/taskmodels/PROMPTS.md): when the prompt
+// (as the model tokenizes it, BOS included) takes more than `budget` tokens, whole words are
+// removed from the END of the task's truncatable field (squad: context, samsum: dialogue) until it
+// fits. A word is a maximal run of non-whitespace; cutting k words keeps the field's text up to
+// the end of its (n - k)-th word, so the whitespace inside the kept part (newlines between
+// dialogue turns) is unchanged. The field is found as its last occurrence in the prompt (the
+// query comes after any few-shot examples). Prompts of tasks without a truncatable field, and
+// prompts that fit, are returned unchanged with words_cut = 0.
+struct FittedPrompt {
+  std::string prompt;
+  int words_cut = 0;
+};
+using TokenCounter = std::function<Result<int64_t>(const std::string&)>;
+Result<FittedPrompt> fit_prompt(const TaskSpec& spec, const Item& item, int64_t budget,
+                                const TokenCounter& count_tokens);
 
 // The prediction text of a generated answer: cut at the first '\n', then stripped.
 std::string answer_text(const std::string& raw);

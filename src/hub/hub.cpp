@@ -3,7 +3,6 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <chrono>
 #include <cstdio>
@@ -13,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
+
+#include "core/sha256.h"
 
 namespace quorum::hub {
 namespace fs = std::filesystem;
@@ -214,26 +215,6 @@ Result<std::vector<RepoFile>> choose_files(const RepoInfo& info, const std::stri
         .where(info.repo + "@" + info.revision);
   }
   return hf;
-}
-
-Result<std::string> sha256_file(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Error(ErrorCode::kIoError, "cannot open file").where(path);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<unsigned char> buf(1 << 20);
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) EVP_DigestUpdate(ctx, buf.data(), n);
-  const bool read_error = std::ferror(f) != 0;
-  std::fclose(f);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  if (read_error) return Error(ErrorCode::kIoError, "read error").where(path);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
-  return hex;
 }
 
 namespace {

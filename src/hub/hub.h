@@ -59,7 +59,4 @@ Result<std::vector<RepoFile>> choose_files(const RepoInfo& info, const std::stri
 Result<std::string> download_file(const RepoInfo& info, const RepoFile& file,
                                   const std::string& dest_dir, const HubOptions& opts);
 
-// sha256 of a file, lower-case hex (streams it).
-Result<std::string> sha256_file(const std::string& path);
-
 }  // namespace quorum::hub

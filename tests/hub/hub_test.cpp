@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "core/sha256.h"
 #include "hub/hub.h"
 #include "testing/shared_data.h"
 
