@@ -14,7 +14,7 @@ namespace quorum::cli {
 RunFn setup_quantize(CLI::App& sub) {
   struct Opts {
     std::string in, out, type, imatrix, method = "rtn";
-    std::vector<std::string> tensor_types;
+    std::vector<std::string> tensor_types, params;
     int threads = 0;
     bool list = false;
   };
@@ -30,6 +30,8 @@ RunFn setup_quantize(CLI::App& sub) {
   sub.add_option("--imatrix", o->imatrix, "Importance matrix from llama-imatrix (.imatrix/.dat)");
   sub.add_option("--threads", o->threads, "Worker threads (default: all cores)");
   sub.add_option("--method", o->method, "Quantization method (see --list)");
+  sub.add_option("--param", o->params,
+                 "Method parameter NAME=VALUE (see --list), e.g. --param iterations=40; repeatable");
   sub.add_flag("--list", o->list, "List the file types and methods and exit");
   return [o]() -> int {
     if (o->list) {
@@ -38,7 +40,10 @@ RunFn setup_quantize(CLI::App& sub) {
       fmt::print("methods:\n");
       for (const auto& m : quant::quant_methods()) {
         fmt::print("  {:8} {}\n           after: {}\n", m.name, m.summary, m.reference);
-        for (const auto& p : m.params) fmt::print("           --{}: {}\n", p.name, p.help);
+        for (const auto& p : m.params) {
+          fmt::print("           {} (default {}): {}\n", p.name,
+                     *p.default_value ? p.default_value : "none", p.help);
+        }
       }
       return 0;
     }
@@ -57,6 +62,7 @@ RunFn setup_quantize(CLI::App& sub) {
     opt.ftype = *ftype;
     opt.tensor_types = o->tensor_types;
     opt.imatrix_path = o->imatrix;
+    opt.method_params = o->params;
     opt.threads = o->threads;
     std::unique_ptr<ProgressBar> bar;
     opt.on_tensor = [&bar](size_t i, size_t n, const std::string& name, DType t) {

@@ -10,6 +10,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "tensor/quant_ref.h"
+
 namespace quorum::quant {
 namespace {
 
@@ -32,6 +34,8 @@ const std::vector<FileTypeInfo> kFileTypes = {
     {FT::kQ5_K_M, "Q5_K_M", DType::kQ5_K, "5-bit K-quant mix (some attn_v/ffn_down Q6_K)"},
     {FT::kQ6_K, "Q6_K", DType::kQ6_K, "6.56 bpw K-quant"},
     {FT::kIQ4_NL, "IQ4_NL", DType::kIQ4_NL, "4.5 bpw non-linear 4-bit blocks of 32"},
+    {FT::kIQ2_XXS, "IQ2_XXS", DType::kIQ2_XXS, "2.06 bpw lattice code book (needs --imatrix)"},
+    {FT::kIQ2_XS, "IQ2_XS", DType::kIQ2_XS, "2.31 bpw lattice code book (needs --imatrix)"},
     {FT::kF16, "F16", DType::kF16, "IEEE half precision"},
     {FT::kBF16, "BF16", DType::kBF16, "bfloat16"},
     {FT::kAllF32, "F32", DType::kF32, "32-bit floats"},
@@ -324,12 +328,12 @@ Result<TypeOverride> parse_type_override(const std::string& spec) {
   o.pattern = spec.substr(0, eq);
   const std::string tname = spec.substr(eq + 1);
   const auto t = dtype_from_name(tname);
-  if (!t || (traits(*t).quantized && !traits(*t).from_float) ||
+  if (!t || (traits(*t).quantized && !quantize_fn(*t)) ||
       !(*t == DType::kF32 || *t == DType::kF16 || *t == DType::kBF16 || traits(*t).quantized)) {
     return Error(ErrorCode::kInvalidArgument, "unknown or unsupported tensor type in override")
         .where(spec).actual(tname)
         .hint("use one of f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, "
-              "q6_k, iq4_nl");
+              "q6_k, iq4_nl, iq2_xxs, iq2_xs");
   }
   o.type = *t;
   try {
@@ -388,12 +392,20 @@ Result<std::vector<TensorPlan>> plan_mix(FileType ftype, const ModelShape& shape
       p.type = nt;
       p.quantize = nt != t.type;
     }
-    if (p.quantize && traits(p.type).quantized && !traits(p.type).from_float) {
+    if (p.quantize && traits(p.type).quantized && !quantize_fn(p.type)) {
       return Error(ErrorCode::kUnsupported,
                    fmt::format("the mix asks for type {}, which quorum cannot quantize yet",
                                dtype_name(p.type)))
           .where(t.name)
           .hint("choose another file type or override this tensor with --tensor-type");
+    }
+    if (p.quantize && quantize_needs_imatrix(p.type) && !has_imatrix) {
+      // llama.cpp refuses too: without importance weights these types give garbage.
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("type {} needs an importance matrix", dtype_name(p.type)))
+          .where(t.name)
+          .hint("pass --imatrix FILE (made with `quorum imatrix` or llama-imatrix for this "
+                "model)");
     }
     plans.push_back(p);
   }

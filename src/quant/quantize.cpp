@@ -11,6 +11,7 @@
 
 #include "core/thread_pool.h"
 #include "io/gguf.h"
+#include "quant/hqq.h"
 #include "quant/imatrix.h"
 #include "tensor/quant_ref.h"
 
@@ -23,6 +24,15 @@ const std::vector<QuantMethod> kMethods = {
      "imatrix is given (bit-exact with llama-quantize)",
      "ggml-quants.c (llama.cpp); imatrix: llama.cpp PR #4861",
      {{"imatrix", "", "llama-imatrix file (legacy .imatrix/.dat) with per-column importances"}}},
+    {"hqq",
+     "half-quadratic quantization, calibration-free: per-group scale and offset optimized for an "
+     "lp-norm error on the format's real scale grid (Q4_1, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K; other "
+     "types of a mix are round-to-nearest)",
+     "Badri & Shaji, Half-Quadratic Quantization of Large Machine Learning Models (2023)",
+     {{"iterations", "20", "maximum solver iterations per group (early stop when no better)"},
+      {"lp_norm", "0.7", "p of the lp-norm error, p < 1 for robustness to outliers"},
+      {"beta", "10", "initial half-quadratic penalty"},
+      {"kappa", "1.01", "growth of beta per iteration"}}},
 };
 
 constexpr uint32_t kQuantizationVersion = 2;  // ggml's GGML_QNT_VERSION
@@ -64,8 +74,19 @@ const QuantMethod* find_quant_method(const std::string& name) {
 Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& out,
                                      const QuantizeOptions& opt) {
   if (!find_quant_method(opt.method)) {
+    std::string names;
+    for (const QuantMethod& m : kMethods) names += (names.empty() ? "" : ", ") + std::string(m.name);
     return Error(ErrorCode::kInvalidArgument, "unknown quantization method")
-        .actual(opt.method).expected("rtn");
+        .actual(opt.method).expected(names);
+  }
+  const bool hqq = opt.method == "hqq";
+  HqqParams hqq_params;
+  if (hqq) {
+    QUORUM_ASSIGN_OR_RETURN(hqq_params, parse_hqq_params(opt.method_params));
+  } else if (!opt.method_params.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--param is only for methods with solver parameters (hqq)")
+        .where(opt.method).actual(opt.method_params.front());
   }
   if (same_file(in, out)) {
     return Error(ErrorCode::kInvalidArgument, "output file is the input file")
@@ -83,9 +104,12 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   if (!opt.imatrix_path.empty()) {
     QUORUM_ASSIGN_OR_RETURN(Imatrix m, load_imatrix(opt.imatrix_path));
     imatrix = std::make_unique<Imatrix>(std::move(m));
-  } else if (opt.ftype == FileType::kQ2_K_S) {
-    return Error(ErrorCode::kInvalidArgument, "Q2_K_S needs an importance matrix")
-        .hint("pass --imatrix FILE (made with llama-imatrix)");
+  } else if (opt.ftype == FileType::kQ2_K_S || opt.ftype == FileType::kIQ2_XXS ||
+             opt.ftype == FileType::kIQ2_XS) {
+    return Error(ErrorCode::kInvalidArgument,
+                 fmt::format("{} needs an importance matrix", file_type_info(opt.ftype).name))
+        .hint("pass --imatrix FILE (made with `quorum imatrix` or llama-imatrix for this model); "
+              "llama-quantize refuses these types without one too");
   }
 
   // llama-quantize's order: non-block tensors first, then by block, names sorted.
@@ -165,11 +189,20 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
         ++rep.n_with_imatrix;
       }
     }
+    if (!qw && quantize_needs_imatrix(p.type)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("no importance matrix entry for a tensor planned as {}",
+                               dtype_name(p.type)))
+          .where(opt.imatrix_path + ": '" + t.name + "'")
+          .hint("the imatrix was made for a different model, or this tensor never saw "
+                "activations; override it with --tensor-type");
+    }
     ++rep.n_quantized;
     const DType dst_type = p.type;
     rep.bytes_out += row_size(dst_type, n_per_row) * static_cast<size_t>(t.n_rows());
     QUORUM_TRY(w.add_tensor_lazy(t.name, dst_type, t.ne,
-        [&opt, &t, k, n = descs.size(), dst_type, qw, n_per_row, pool](uint8_t* dst, size_t) {
+        [&opt, &t, k, n = descs.size(), dst_type, qw, n_per_row, pool,
+         use_hqq = hqq && hqq_supports(dst_type), hqq_params](uint8_t* dst, size_t) {
           if (opt.on_tensor) opt.on_tensor(k, n, t.name, dst_type);
           const int64_t nrows = t.n_rows();
           const int64_t rows_per_mat = t.ne.size() > 1 ? t.ne[1] : 1;
@@ -182,7 +215,9 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
             for (int64_t r = r0; r < r1; ++r) {
               to_f(t.data + r * in_row, buf.data(), n_per_row);
               uint8_t* o = dst + r * out_row;
-              if (qfn) {
+              if (use_hqq) {
+                quantize_hqq(dst_type, buf.data(), o, 1, n_per_row, hqq_params);
+              } else if (qfn) {
                 const float* w_row = qw ? qw + (r / rows_per_mat) * n_per_row : nullptr;
                 qfn(buf.data(), o, 1, n_per_row, w_row);
               } else {
@@ -192,6 +227,15 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
           });
           return Status::ok();
         }));
+  }
+  if (imatrix && rep.n_with_imatrix == 0 && rep.n_quantized > 0) {
+    return Error(ErrorCode::kInvalidArgument, "the importance matrix matches no tensor of the model")
+        .where(opt.imatrix_path)
+        .expected(fmt::format("entries named like the model's tensors, e.g. '{}'",
+                              descs.empty() ? std::string() : descs.back().name))
+        .actual(imatrix->entries.empty() ? std::string("no entries")
+                                         : "'" + imatrix->entries.begin()->first + "', ...")
+        .hint("the imatrix was made for a different model");
   }
   QUORUM_TRY(w.write(out));
   return rep;

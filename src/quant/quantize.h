@@ -1,7 +1,7 @@
 // `quorum quantize`: converts a GGUF model (F32/F16/BF16 weights) to a quantized GGUF with one of
 // llama.cpp's file-level mixes (quant_mix.h), byte-identical to llama-quantize for the RTN
-// method. Also the registry of quantization methods: only "rtn" (round-to-nearest with ggml's
-// scale searches, optionally importance-weighted by an imatrix) exists now; HQQ/GPTQ/AWQ are
+// method. Also the registry of quantization methods: "rtn" (round-to-nearest with ggml's scale
+// searches, optionally importance-weighted by an imatrix) and "hqq" (quant/hqq.h); GPTQ/AWQ are
 // meant to register here with their own parameters.
 #pragma once
 
@@ -37,6 +37,7 @@ struct QuantizeOptions {
   FileType ftype = FileType::kQ4_K_M;
   std::vector<std::string> tensor_types;  // "PATTERN=TYPE" overrides, first match wins
   std::string imatrix_path;               // empty: none
+  std::vector<std::string> method_params; // "name=value" for the method's declared parameters
   int threads = 0;                        // 0: default_thread_count()
   // Called before each tensor is written: (index, count, name, output type).
   std::function<void(size_t, size_t, const std::string&, DType)> on_tensor;

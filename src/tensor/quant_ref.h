@@ -62,6 +62,9 @@ size_t quantize_q4_k(const float* src, void* dst, int64_t nrows, int64_t n_per_r
 size_t quantize_q5_k(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
 size_t quantize_q6_k(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
 size_t quantize_iq4_nl(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+// IQ2 (quant_ref_iq2.cpp): `imatrix` is required; with null nothing is written and 0 returned.
+size_t quantize_iq2_xxs(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+size_t quantize_iq2_xs(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
 
 }  // namespace quorum
 
@@ -69,10 +72,30 @@ size_t quantize_iq4_nl(const float* src, void* dst, int64_t nrows, int64_t n_per
 
 namespace quorum {
 
+// Scale codes of one K-quant super-block chosen by a method other than ggml's own search (HQQ,
+// GPTQ): write_k_block stores them and re-quantizes x[256] to the nearest level with the stored
+// (F16-rounded) scales, exactly as ggml's quantizers finish a block.
+//   Q2_K: 16 groups of 16, x = d * sc * q - dmin * m, sc and m 4-bit, q 0..3
+//   Q3_K: 16 groups of 16, x = d * (sc - 32) * q, sc 6-bit (offset by 32), q -4..3
+//   Q4_K / Q5_K: 8 groups of 32, x = d * sc * q - dmin * m, sc and m 6-bit, q 0..15 / 0..31
+struct KScaleCodes {
+  float d = 0, dmin = 0;
+  uint8_t sc[16] = {};
+  uint8_t m[16] = {};
+};
+// t is one of Q2_K, Q3_K, Q4_K, Q5_K (other types: nothing is written).
+void write_k_block(DType t, const float* x, const KScaleCodes& codes, void* block);
+
+}  // namespace quorum
+
+namespace quorum {
+
 // The whole-tensor quantizer of a type (what ggml_quantize_chunk dispatches to); nullptr for
-// types we cannot produce (plain types, IQ2/IQ3/IQ1, Q8_1/Q8_K which are activation-only).
+// types we cannot produce (plain types, IQ3/IQ1/IQ2_S, Q8_1/Q8_K which are activation-only).
 using QuantizeFn = size_t (*)(const float* src, void* dst, int64_t nrows, int64_t n_per_row,
                               const float* imatrix);
 QuantizeFn quantize_fn(DType t);
+// True for types whose quantizer cannot work without importance weights (IQ2_XXS, IQ2_XS).
+bool quantize_needs_imatrix(DType t);
 
 }  // namespace quorum

@@ -482,6 +482,52 @@ size_t quantize_q5_k(const float* src, void* dst, int64_t nrows, int64_t n_per_r
   });
 }
 
+// ====================== K-quant blocks from given scale codes
+
+void write_k_block(DType t, const float* x, const KScaleCodes& c, void* block) {
+  uint8_t L[kQK_K] = {};
+  switch (t) {
+    case DType::kQ2_K: {
+      auto& b = *static_cast<BlockQ2_K*>(block);
+      for (int j = 0; j < kQK_K / 16; ++j) b.scales[j] = static_cast<uint8_t>(c.sc[j] | (c.m[j] << 4));
+      b.d = f32_to_f16(c.d);
+      b.dmin = f32_to_f16(c.dmin);
+      q2_k_requantize(x, b, L);
+      pack_2bit(L, b.qs);
+      break;
+    }
+    case DType::kQ3_K: {
+      auto& b = *static_cast<BlockQ3_K*>(block);
+      int ls[kQK_K / 16];
+      for (int j = 0; j < kQK_K / 16; ++j) ls[j] = c.sc[j];
+      q3_k_pack_scales(ls, b.scales);
+      b.d = f32_to_f16(c.d);
+      q3_k_finish(x, b, reinterpret_cast<int8_t*>(L));
+      break;
+    }
+    case DType::kQ4_K: {
+      auto& b = *static_cast<BlockQ4_K*>(block);
+      pack_k4_scales(c.sc, c.m, b.scales);
+      b.d = f32_to_f16(c.d);
+      b.dmin = f32_to_f16(c.dmin);
+      k4_requantize(x, b.scales, b.d, b.dmin, 15, L);
+      pack_q4_k(L, b.qs);
+      break;
+    }
+    case DType::kQ5_K: {
+      auto& b = *static_cast<BlockQ5_K*>(block);
+      pack_k4_scales(c.sc, c.m, b.scales);
+      b.d = f32_to_f16(c.d);
+      b.dmin = f32_to_f16(c.dmin);
+      k4_requantize(x, b.scales, b.d, b.dmin, 31, L);
+      pack_q5_k(L, b);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
 // ====================== Q6_K
 
 namespace {

@@ -16,8 +16,12 @@ QuantizeFn quantize_fn(DType t) {
     case DType::kQ5_K: return quantize_q5_k;
     case DType::kQ6_K: return quantize_q6_k;
     case DType::kIQ4_NL: return quantize_iq4_nl;
+    case DType::kIQ2_XXS: return quantize_iq2_xxs;
+    case DType::kIQ2_XS: return quantize_iq2_xs;
     default: return nullptr;
   }
 }
+
+bool quantize_needs_imatrix(DType t) { return t == DType::kIQ2_XXS || t == DType::kIQ2_XS; }
 
 }  // namespace quorum

@@ -130,10 +130,26 @@ TEST(QuantMix, OverridesReplaceTheMixFirstMatchWins) {
 TEST(QuantMix, BadOverridesAreClearErrors) {
   EXPECT_FALSE(parse_type_override("attn_v"));
   EXPECT_FALSE(parse_type_override("attn_v=q9_9"));
-  EXPECT_FALSE(parse_type_override("attn_v=iq2_xxs"));  // cannot be produced
+  EXPECT_FALSE(parse_type_override("attn_v=iq3_xxs"));  // cannot be produced
   auto bad = parse_type_override("attn_v[=q8_0");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.status().message().find("regular expression"), std::string::npos);
+}
+
+// IQ2 types cannot be made without importance weights (llama.cpp refuses too).
+TEST(QuantMix, Iq2NeedsAnImatrix) {
+  const auto t = llama_tensors(4, 256, 512);
+  auto none = plan_mix(FileType::kIQ2_XXS, shape(4), t, {}, false);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.status().message().find("importance matrix"), std::string::npos);
+  auto with = plan_mix(FileType::kIQ2_XS, shape(4), t, {}, true);
+  ASSERT_TRUE(with) << with.status().to_string();
+  EXPECT_EQ(planned(t, *with, "blk.1.attn_q.weight"), DType::kIQ2_XS);
+  EXPECT_EQ(planned(t, *with, "token_embd.weight"), DType::kQ2_K);
+  EXPECT_EQ(planned(t, *with, "output.weight"), DType::kQ5_K);
+  auto o = parse_type_override("attn_q=iq2_xxs");
+  ASSERT_TRUE(o);
+  EXPECT_FALSE(plan_mix(FileType::kQ4_K_M, shape(4), t, {*o}, false));
 }
 
 TEST(QuantMix, FileTypeNamesAndOrder) {

@@ -74,9 +74,10 @@ void check_golden(const std::string& type_name) {
 }
 
 // The IQ2 golden files were made with the imatrix. Their K-quant tensors check our
-// importance-weighted path (with llama-quantize's division of the stored means by ncall) (attn_v is Q2_K with an imatrix entry; token_embd/output have none);
-// their IQ2 tensors check the dequantizers and grids: decoded values must approximate the F32
-// source (a wrong grid entry or sign table gives errors of order 1).
+// importance-weighted path (with llama-quantize's division of the stored means by ncall) (attn_v
+// is Q2_K with an imatrix entry; token_embd/output have none); their IQ2 tensors check our IQ2
+// quantizers (bit-exact too) and the dequantizers and grids: decoded values must approximate
+// the F32 source (a wrong grid entry or sign table gives errors of order 1).
 void check_iq2_golden(const std::string& type_name, double max_rel_rmse) {
   auto src = gguf::File::open(testing::shared_path("taskmodels/qt-base.gguf"));
   ASSERT_TRUE(src) << src.status().to_string();
@@ -107,7 +108,7 @@ void check_iq2_golden(const std::string& type_name, double max_rel_rmse) {
       EXPECT_EQ(d, -1) << type_name << " " << gt.name << " (" << tr.name
                        << (e ? ", imatrix" : "") << "): first differing block " << d;
       if (e) ++n_k_imatrix; else ++n_k;
-      continue;
+      if (!quantize_needs_imatrix(gt.type)) continue;  // IQ2: also check the decoded values
     }
     ASSERT_NE(tr.to_float, nullptr) << tr.name;
     std::vector<float> y(n);

@@ -1,0 +1,332 @@
+// HQQ solver and its GGUF writers (see hqq.h). Notation per group of n weights x:
+//   q = clamp(round((x - m) / d), 0, nmax)        the stored levels
+//   r = d * q + m                                  the reconstruction
+//   e = shrink_p(x - r, beta)                      the half-quadratic error variable
+//   (d, m) = argmin || (x - e) - (d * q + m) ||^2  closed form (least squares on q)
+// with shrink_p(v, beta) = sign(v) * max(|v| - |v|^(p-1) / beta, 0) (the proximal operator of
+// the lp "norm", p < 1), beta *= kappa after each iteration, and HQQ's early stop: the loop ends
+// when the reconstruction error stops improving; the best (d, m) seen is kept. After every
+// update (d, m) are snapped to what the format can store (F16 for Q4_1/Q5_1; integer codes
+// under the super-block scales for K-quants), so the optimization sees the real rounding.
+#include "quant/hqq.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/fp16.h"
+#include "tensor/blocks.h"
+#include "tensor/quant_ref.h"
+
+namespace quorum::quant {
+namespace {
+
+constexpr int kMaxGroup = 32;
+
+inline float f16_round(float v) { return f16_to_f32(f32_to_f16(v)); }
+
+// Levels of x[n] for (d, m); zero_level >= 0 marks a symmetric type (m = -zero_level * d).
+inline int level(float x, float d, float m, int nmax) {
+  if (d == 0) return 0;
+  return std::clamp(static_cast<int>(std::lround((x - m) / d)), 0, nmax);
+}
+
+double sq_error(const float* x, int n, int nmax, float d, float m) {
+  double e = 0;
+  for (int i = 0; i < n; ++i) {
+    const double r = static_cast<double>(d) * level(x[i], d, m, nmax) + m;
+    e += (x[i] - r) * (x[i] - r);
+  }
+  return e;
+}
+
+inline float shrink_lp(float v, float beta, float p) {
+  const float a = std::fabs(v);
+  if (a == 0) return 0;
+  const float t = a - std::pow(a, p - 1) / beta;
+  return t > 0 ? std::copysign(t, v) : 0.f;
+}
+
+enum class Update { kZero, kScaleAndZero, kScaleOnly };
+
+// The half-quadratic loop from (d, m). `snap(d, m)` maps parameters to representable ones;
+// for kScaleOnly, m is tied to d by m = -zero_level * d (symmetric types).
+template <class Snap>
+HqqGroupFit solve(const float* x, int n, int nmax, float d, float m, Update update,
+                  int zero_level, const HqqParams& p, Snap&& snap) {
+  snap(d, m);
+  HqqGroupFit best{d, m, sq_error(x, n, nmax, d, m)};
+  float beta = p.beta;
+  int q[kMaxGroup];
+  float t[kMaxGroup];
+  for (int it = 0; it < p.iterations; ++it) {
+    for (int i = 0; i < n; ++i) {
+      q[i] = level(x[i], d, m, nmax);
+      const float r = d * q[i] + m;
+      t[i] = x[i] - shrink_lp(x[i] - r, beta, p.lp_norm);  // x - e
+    }
+    double sq = 0, sqq = 0, st = 0, sqt = 0;
+    for (int i = 0; i < n; ++i) {
+      const double qi = update == Update::kScaleOnly ? q[i] - zero_level : q[i];
+      sq += qi;
+      sqq += qi * qi;
+      st += t[i];
+      sqt += qi * t[i];
+    }
+    if (update == Update::kZero) {
+      m = static_cast<float>((st - d * sq) / n);
+    } else if (update == Update::kScaleOnly) {
+      if (sqq > 0) d = static_cast<float>(sqt / sqq);
+      m = -static_cast<float>(zero_level) * d;
+    } else {
+      const double det = n * sqq - sq * sq;
+      if (det > 0) {
+        d = static_cast<float>((n * sqt - sq * st) / det);
+        m = static_cast<float>((st - d * sq) / n);
+      } else {
+        m = static_cast<float>((st - d * sq) / n);
+      }
+    }
+    snap(d, m);
+    beta *= p.kappa;
+    const double e = sq_error(x, n, nmax, d, m);
+    if (e < best.err) {
+      best = {d, m, e};
+    } else if (p.early_stop) {
+      break;
+    }
+  }
+  return best;
+}
+
+// Min-max start of an affine group (m = min(x), clamped to <= 0 for K-quants).
+void minmax_start(const float* x, int n, int nmax, bool allow_positive_min, float* d, float* m) {
+  float lo = x[0], hi = x[0];
+  for (int i = 1; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  if (!allow_positive_min) lo = std::min(lo, 0.f);
+  *m = lo;
+  *d = (hi - lo) / nmax;
+}
+
+// ---- legacy 32-blocks with offset (Q4_1, Q5_1): d and m are F16.
+
+template <class Block>
+void legacy_block(const float* x, int nmax, const HqqParams& p, Block& b, uint8_t* L) {
+  constexpr int n = 32;
+  float d, m;
+  minmax_start(x, n, nmax, true, &d, &m);
+  const HqqGroupFit f = solve(x, n, nmax, d, m, Update::kScaleAndZero, 0, p, [](float& dd, float& mm) {
+    dd = f16_round(std::max(dd, 0.f));
+    mm = f16_round(mm);
+  });
+  b.d = f32_to_f16(f.d);
+  b.m = f32_to_f16(f.m);
+  for (int i = 0; i < n; ++i) L[i] = static_cast<uint8_t>(level(x[i], f.d, f.m, nmax));
+}
+
+void q4_1_row(const float* x, BlockQ4_1* y, int64_t nb, const HqqParams& p) {
+  for (int64_t i = 0; i < nb; ++i, x += 32) {
+    uint8_t L[32];
+    legacy_block(x, 15, p, y[i], L);
+    for (int j = 0; j < 16; ++j) y[i].qs[j] = static_cast<uint8_t>(L[j] | (L[j + 16] << 4));
+  }
+}
+
+void q5_1_row(const float* x, BlockQ5_1* y, int64_t nb, const HqqParams& p) {
+  for (int64_t i = 0; i < nb; ++i, x += 32) {
+    uint8_t L[32];
+    legacy_block(x, 31, p, y[i], L);
+    uint32_t qh = 0;
+    for (int j = 0; j < 16; ++j) {
+      y[i].qs[j] = static_cast<uint8_t>((L[j] & 0xF) | ((L[j + 16] & 0xF) << 4));
+      qh |= static_cast<uint32_t>(L[j] >> 4) << j;
+      qh |= static_cast<uint32_t>(L[j + 16] >> 4) << (j + 16);
+    }
+    std::memcpy(y[i].qh, &qh, 4);
+  }
+}
+
+// ---- K-quants: per-group fits, scale codes under an F16 super-block scale, then a second
+// solver pass whose snap keeps scale and min on their integer code grids.
+
+struct KLayout {
+  int group;   // weights per group
+  int nmax;    // highest level
+  int smax;    // highest scale/min code
+  bool symmetric;
+};
+
+KLayout k_layout(DType t) {
+  switch (t) {
+    case DType::kQ2_K: return {16, 3, 15, false};
+    case DType::kQ3_K: return {16, 7, 31, true};   // levels -4..3 stored as 0..7; codes -32..31
+    case DType::kQ4_K: return {32, 15, 63, false};
+    default: return {32, 31, 63, false};           // Q5_K
+  }
+}
+
+void k_block_affine(DType t, const KLayout& k, const float* x, const HqqParams& p, void* out) {
+  const int ng = kQK_K / k.group;
+  float d[16], m[16];
+  float max_d = 0, max_min = 0;
+  for (int g = 0; g < ng; ++g) {
+    const float* xg = x + g * k.group;
+    float d0, m0;
+    minmax_start(xg, k.group, k.nmax, false, &d0, &m0);
+    const HqqGroupFit f = solve(xg, k.group, k.nmax, d0, m0, Update::kScaleAndZero, 0, p,
+                                [](float& dd, float& mm) {
+                                  dd = std::max(dd, 0.f);
+                                  mm = std::min(mm, 0.f);
+                                });
+    d[g] = f.d;
+    m[g] = f.m;
+    max_d = std::max(max_d, f.d);
+    max_min = std::max(max_min, -f.m);
+  }
+  KScaleCodes c;
+  c.d = f16_round(max_d / k.smax);
+  c.dmin = f16_round(max_min / k.smax);
+  for (int g = 0; g < ng; ++g) {
+    const float* xg = x + g * k.group;
+    const float ds = c.d, dm = c.dmin;
+    const int smax = k.smax;
+    auto code = [smax](float v, float unit) {
+      return unit > 0 ? std::clamp(static_cast<int>(std::lround(v / unit)), 0, smax) : 0;
+    };
+    const HqqGroupFit f = solve(xg, k.group, k.nmax, d[g], m[g], Update::kScaleAndZero, 0, p,
+                                [&](float& dd, float& mm) {
+                                  dd = ds * static_cast<float>(code(dd, ds));
+                                  mm = -dm * static_cast<float>(code(-mm, dm));
+                                });
+    c.sc[g] = static_cast<uint8_t>(code(f.d, ds));
+    c.m[g] = static_cast<uint8_t>(code(-f.m, dm));
+  }
+  write_k_block(t, x, c, out);
+}
+
+// Q3_K: x = D * (q - 4), D signed per group (ggml maps the largest |x| to level -4).
+void k_block_q3(const KLayout& k, const float* x, const HqqParams& p, void* out) {
+  constexpr int kZero = 4;
+  const int ng = kQK_K / k.group;
+  float d[16];
+  float max_scale = 0, amax = 0;
+  for (int g = 0; g < ng; ++g) {
+    const float* xg = x + g * k.group;
+    float xmax = 0;
+    for (int i = 0; i < k.group; ++i) {
+      if (std::fabs(xg[i]) > std::fabs(xmax)) xmax = xg[i];
+    }
+    const float d0 = xmax / -kZero;
+    const HqqGroupFit f = solve(xg, k.group, k.nmax, d0, -kZero * d0, Update::kScaleOnly, kZero,
+                                p, [](float&, float&) {});
+    d[g] = f.d;
+    if (std::fabs(f.d) > amax) {
+      amax = std::fabs(f.d);
+      max_scale = f.d;
+    }
+  }
+  KScaleCodes c;
+  if (max_scale == 0) {
+    write_k_block(DType::kQ3_K, x, c, out);  // all-zero block (codes 0, d 0)
+    return;
+  }
+  const float iscale = -32.f / max_scale;
+  c.d = f16_round(1 / iscale);
+  const float ds = c.d;
+  auto code = [](float v, float unit) {
+    return std::clamp(static_cast<int>(std::lround(v / unit)), -32, 31);
+  };
+  for (int g = 0; g < ng; ++g) {
+    const float* xg = x + g * k.group;
+    const HqqGroupFit f = solve(xg, k.group, k.nmax, d[g], -kZero * d[g], Update::kScaleOnly,
+                                kZero, p, [&](float& dd, float& mm) {
+                                  dd = ds * static_cast<float>(code(dd, ds));
+                                  mm = -kZero * dd;
+                                });
+    c.sc[g] = static_cast<uint8_t>(code(f.d, ds) + 32);
+  }
+  write_k_block(DType::kQ3_K, x, c, out);
+}
+
+}  // namespace
+
+HqqGroupFit hqq_fit_group(const float* x, int n, int nmax, bool allow_positive_min,
+                          const HqqParams& params) {
+  float d, m;
+  minmax_start(x, std::min(n, kMaxGroup), nmax, allow_positive_min, &d, &m);
+  return solve(x, std::min(n, kMaxGroup), nmax, d, m, Update::kScaleAndZero, 0, params,
+               [allow_positive_min](float& dd, float& mm) {
+                 dd = std::max(dd, 0.f);
+                 if (!allow_positive_min) mm = std::min(mm, 0.f);
+               });
+}
+
+Result<HqqParams> parse_hqq_params(const std::vector<std::string>& kv) {
+  HqqParams p;
+  for (const std::string& s : kv) {
+    const size_t eq = s.find('=');
+    const std::string name = s.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : s.substr(eq + 1);
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    const bool number = !value.empty() && end == value.c_str() + value.size() && std::isfinite(v);
+    auto bad = [&](const char* expected) {
+      return Error(ErrorCode::kInvalidArgument, "invalid hqq parameter")
+          .where(s).expected(expected).actual(value.empty() ? "no value" : value);
+    };
+    if (name == "iterations") {
+      if (!number || v < 0 || v > 1000 || v != std::floor(v)) return bad("an integer 0..1000");
+      p.iterations = static_cast<int>(v);
+    } else if (name == "lp_norm") {
+      if (!number || v <= 0 || v > 2) return bad("a number in (0, 2]");
+      p.lp_norm = static_cast<float>(v);
+    } else if (name == "beta") {
+      if (!number || v <= 0) return bad("a positive number");
+      p.beta = static_cast<float>(v);
+    } else if (name == "kappa") {
+      if (!number || v < 1) return bad("a number >= 1");
+      p.kappa = static_cast<float>(v);
+    } else {
+      return Error(ErrorCode::kInvalidArgument, "unknown hqq parameter")
+          .where(s).expected("iterations, lp_norm, beta or kappa").actual(name);
+    }
+  }
+  return p;
+}
+
+bool hqq_supports(DType t) {
+  return t == DType::kQ4_1 || t == DType::kQ5_1 || t == DType::kQ2_K || t == DType::kQ3_K ||
+         t == DType::kQ4_K || t == DType::kQ5_K;
+}
+
+size_t quantize_hqq(DType t, const float* src, void* dst, int64_t nrows, int64_t n_per_row,
+                    const HqqParams& p) {
+  if (!hqq_supports(t)) return 0;
+  const TypeTraits& tr = traits(t);
+  const int64_t nb = n_per_row / tr.block_size;
+  auto* out = static_cast<uint8_t*>(dst);
+  for (int64_t r = 0; r < nrows; ++r) {
+    const float* x = src + r * n_per_row;
+    uint8_t* y = out + r * nb * static_cast<int64_t>(tr.type_size);
+    if (t == DType::kQ4_1) {
+      q4_1_row(x, reinterpret_cast<BlockQ4_1*>(y), nb, p);
+    } else if (t == DType::kQ5_1) {
+      q5_1_row(x, reinterpret_cast<BlockQ5_1*>(y), nb, p);
+    } else {
+      const KLayout k = k_layout(t);
+      for (int64_t b = 0; b < nb; ++b) {
+        void* blk = y + b * static_cast<int64_t>(tr.type_size);
+        if (k.symmetric) k_block_q3(k, x + b * kQK_K, p, blk);
+        else k_block_affine(t, k, x + b * kQK_K, p, blk);
+      }
+    }
+  }
+  return static_cast<size_t>(nrows * nb) * tr.type_size;
+}
+
+}  // namespace quorum::quant
