@@ -3,7 +3,8 @@
 // (nearest_int), the same scale searches (make_qx_quants, make_q3_quants, make_qkx2_quants,
 // make_qkx3_quants, make_qp_quants) and the same F16 conversions (core/fp16.h). The files are
 // split by family: quant_ref_legacy.cpp (Q4_0..Q8_1), quant_ref_k.cpp (K-quants),
-// quant_ref_iq.cpp (IQ4_NL, IQ2_XXS, IQ2_XS; grids in iq_grids.cpp).
+// quant_ref_iq.cpp (IQ4_NL; IQ2_XXS, IQ2_XS dequantizers; grids in iq_grids.cpp),
+// quant_ref_iq2.cpp (IQ2_XXS, IQ2_XS quantizers, which need importance weights).
 //
 // Row functions: x[n] floats <-> n / block_size blocks. n must be a multiple of the block size.
 // quantize_<t>(src, dst, nrows, n_per_row, imatrix): what llama-quantize calls per tensor
