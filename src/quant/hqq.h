@@ -2,12 +2,12 @@
 // Machine Learning Models", 2023), calibration-free. For each group of weights (the GGUF block's
 // sub-block) the scale and zero point are optimized for an lp-norm (p < 1) reconstruction error
 // with a half-quadratic splitting: an extra variable W_e takes the error, updated by the lp
-// shrinkage operator, and the quantization parameters get closed-form least-squares updates
-// against W - W_e, while beta grows by kappa each iteration. The result is written into GGUF
-// types that carry a scale and an offset per group (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) and into Q3_K
-// (symmetric: the scale alone is optimized); the K-quants' own rounding of the scales (6- or
-// 4-bit codes under an F16 super-block scale) is part of the optimization: a second pass keeps
-// the quantized scale codes and optimizes the min code on its real grid.
+// shrinkage operator, and the zero point gets a closed-form least-squares update against
+// W - W_e (the scale stays that of the min-max start, as in the paper), while beta grows by kappa
+// each iteration. The result is written into GGUF types that carry a scale and an offset per
+// group (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K); the K-quants' own rounding of scales and mins (6- or
+// 4-bit codes under F16 super-block scales) is part of the optimization: a second pass
+// optimizes the min on its code grid with the scale code fixed.
 #pragma once
 
 #include <cstdint>
