@@ -227,6 +227,18 @@ int grid_index_of(const Iq2Index& ix, const int8_t* L) {
   return ix.map[u];
 }
 
+// Importances, |x| and sign bits of one group of n weights (n / 8 octets). Returns false when
+// the group is all zero (its scale is then 0).
+bool prepare_group(int n, const float* xb, const float* qw, float sigma2, float* weight,
+                   float* waux, float* xval, uint8_t* signs) {
+  for (int i = 0; i < n; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
+  for (int i = 0; i < n; ++i) waux[i] = std::sqrt(weight[i]);
+  for (int k = 0; k < n / 8; ++k) signs[k] = split_signs(xb + 8 * k, weight + 8 * k, xval + 8 * k);
+  float max = xval[0];
+  for (int i = 1; i < n; ++i) max = std::max(max, xval[i]);
+  return !(max < qref::kGroupMaxEps);
+}
+
 void iq2_xxs_row(const Iq2Index& ix, const float* x, BlockIQ2_XXS* y, int64_t n,
                  const float* quant_weights) {
   constexpr int kG = 32;  // weights per scale
@@ -243,12 +255,7 @@ void iq2_xxs_row(const Iq2Index& ix, const float* x, BlockIQ2_XXS* y, int64_t n,
       float weight[kG], waux[kG], xval[kG];
       int8_t Laux[kG];
       uint8_t signs[4];
-      for (int i = 0; i < kG; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
-      for (int i = 0; i < kG; ++i) waux[i] = std::sqrt(weight[i]);
-      for (int k = 0; k < 4; ++k) signs[k] = split_signs(xb + 8 * k, weight + 8 * k, xval + 8 * k);
-      float max = xval[0];
-      for (int i = 1; i < kG; ++i) max = std::max(max, xval[i]);
-      if (max < qref::kGroupMaxEps) {
+      if (!prepare_group(kG, xb, qw, sigma2, weight, waux, xval, signs)) {
         scales[ib] = 0;
         std::memset(L, 0, kG);
         continue;
@@ -330,16 +337,13 @@ void iq2_xs_row(const Iq2Index& ix, const float* x, BlockIQ2_XS* y, int64_t n,
       float weight[kG], waux[kG], xval[kG];
       int8_t Laux[kG];
       uint8_t signs[2];
-      for (int i = 0; i < kG; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
-      for (int i = 0; i < kG; ++i) waux[i] = std::sqrt(weight[i]);
-      for (int k = 0; k < 2; ++k) signs[k] = split_signs(xb + 8 * k, weight + 8 * k, xval + 8 * k);
-      float max = xval[0];
-      for (int i = 1; i < kG; ++i) max = std::max(max, xval[i]);
-      if (max < qref::kGroupMaxEps) {
+      if (!prepare_group(kG, xb, qw, sigma2, weight, waux, xval, signs)) {
         scales[ib] = 0;
         std::memset(L, 0, kG);
         continue;
       }
+      float max = xval[0];
+      for (int i = 1; i < kG; ++i) max = std::max(max, xval[i]);
       float best = 0;
       float scale = max / (2 * kMaxQ - 1);
       bool on_grid[2] = {true, true};

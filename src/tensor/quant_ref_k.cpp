@@ -484,6 +484,17 @@ size_t quantize_q5_k(const float* src, void* dst, int64_t nrows, int64_t n_per_r
 
 // ====================== K-quant blocks from given scale codes
 
+namespace {
+// Scales, mins and levels (0..nmax) of a Q4_K or Q5_K block from its codes.
+template <class Block>
+void k4_block_from_codes(const float* x, const KScaleCodes& c, int nmax, Block& b, uint8_t* L) {
+  pack_k4_scales(c.sc, c.m, b.scales);
+  b.d = f32_to_f16(c.d);
+  b.dmin = f32_to_f16(c.dmin);
+  k4_requantize(x, b.scales, b.d, b.dmin, nmax, L);
+}
+}  // namespace
+
 void write_k_block(DType t, const float* x, const KScaleCodes& c, void* block) {
   uint8_t L[kQK_K] = {};
   switch (t) {
@@ -507,19 +518,13 @@ void write_k_block(DType t, const float* x, const KScaleCodes& c, void* block) {
     }
     case DType::kQ4_K: {
       auto& b = *static_cast<BlockQ4_K*>(block);
-      pack_k4_scales(c.sc, c.m, b.scales);
-      b.d = f32_to_f16(c.d);
-      b.dmin = f32_to_f16(c.dmin);
-      k4_requantize(x, b.scales, b.d, b.dmin, 15, L);
+      k4_block_from_codes(x, c, 15, b, L);
       pack_q4_k(L, b.qs);
       break;
     }
     case DType::kQ5_K: {
       auto& b = *static_cast<BlockQ5_K*>(block);
-      pack_k4_scales(c.sc, c.m, b.scales);
-      b.d = f32_to_f16(c.d);
-      b.dmin = f32_to_f16(c.dmin);
-      k4_requantize(x, b.scales, b.d, b.dmin, 31, L);
+      k4_block_from_codes(x, c, 31, b, L);
       pack_q5_k(L, b);
       break;
     }
