@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/fp16.h"
+#include "engine/matvec.h"
 #include "engine/scratch.h"
 #include "engine/session.h"
 
@@ -65,52 +66,67 @@ void Session::attention(int64_t il, const float* q, int64_t n, int64_t p0, float
   const float scale = model_->prescale_q() ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hd));
   const uint8_t* kc = k_cache_[static_cast<size_t>(il)].data();
   const uint8_t* vc = v_cache_[static_cast<size_t>(il)].data();
-  // Tasks: (kv head, block of query tokens); each converts its head's keys/values to F32 once.
+  // Tasks: (kv head, block of query tokens).
   const int64_t n_threads = pool_->size();
   int64_t n_blocks = (n_threads + hp.n_head_kv - 1) / hp.n_head_kv;
   if (n_blocks > n) n_blocks = n;
   const int64_t block = (n + n_blocks - 1) / n_blocks;
   Scratch& s = *scratch_;
   pool_->parallel_for(hp.n_head_kv * n_blocks, 1, [&](int64_t begin, int64_t end, int thread) {
-    float* kf = s.kf[static_cast<size_t>(thread)].data();  // [n_kv, hd]
-    float* vf = s.vf[static_cast<size_t>(thread)].data();  // [n_kv, hd]
-    float* sc = s.scores[static_cast<size_t>(thread)].data();
-    float* qr = s.qrow[static_cast<size_t>(thread)].data();
+    float* sc = s.scores[static_cast<size_t>(thread)].data();  // [n_gqa, n_see]
+    float* qr = s.qrow[static_cast<size_t>(thread)].data();    // [n_gqa, hd]
     for (int64_t task = begin; task < end; ++task) {
       const int64_t kvh = task / n_blocks;
       const int64_t t0 = (task % n_blocks) * block;
       const int64_t t1 = std::min(n, t0 + block);
       if (t0 >= t1) continue;
+      if (f16) {
+        // The F16 cache is read in place; the query heads of the group go together so each
+        // key and value row is loaded once for all of them.
+        const f16_t* kh = reinterpret_cast<const f16_t*>(kc) + kvh * hd;
+        const f16_t* vh = reinterpret_cast<const f16_t*>(vc) + kvh * hd;
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t n_see = p0 + t + 1;  // causal mask: positions 0 .. p0 + t
+          const float* qg = q + t * q_dim + kvh * n_gqa * hd;  // [n_gqa, hd]
+          for (int64_t d = 0; d < n_gqa * hd; ++d) qr[d] = round_f16(qg[d]);
+          kernels_.attn_scores_f16(kh, kv_dim, qr, n_gqa, n_see, hd, sc);
+          for (int64_t g = 0; g < n_gqa; ++g) {
+            float* sg = sc + g * n_see;
+            for (int64_t j = 0; j < n_see; ++j) sg[j] *= scale;
+            kernels_.softmax(sg, n_see);
+            for (int64_t j = 0; j < n_see; ++j) sg[j] = round_f16(sg[j]);
+          }
+          kernels_.attn_values_f16(vh, kv_dim, sc, n_gqa, n_see, hd,
+                                   out + t * q_dim + kvh * n_gqa * hd);
+        }
+        continue;
+      }
+      float* kf = s.kf[static_cast<size_t>(thread)].data();  // [n_kv, hd]
+      float* vf = s.vf[static_cast<size_t>(thread)].data();  // [n_kv, hd]
       const int64_t n_kv = p0 + t1;  // positions the last token of the block sees
       for (int64_t j = 0; j < n_kv; ++j) {
         const size_t off = static_cast<size_t>(j * kv_dim + kvh * hd);
-        if (f16) {
-          f16_to_f32_row(reinterpret_cast<const f16_t*>(kc) + off, kf + j * hd, hd);
-          f16_to_f32_row(reinterpret_cast<const f16_t*>(vc) + off, vf + j * hd, hd);
-        } else {
-          std::memcpy(kf + j * hd, reinterpret_cast<const float*>(kc) + off,
-                      static_cast<size_t>(hd) * 4);
-          std::memcpy(vf + j * hd, reinterpret_cast<const float*>(vc) + off,
-                      static_cast<size_t>(hd) * 4);
-        }
+        std::memcpy(kf + j * hd, reinterpret_cast<const float*>(kc) + off,
+                    static_cast<size_t>(hd) * 4);
+        std::memcpy(vf + j * hd, reinterpret_cast<const float*>(vc) + off,
+                    static_cast<size_t>(hd) * 4);
       }
       for (int64_t t = t0; t < t1; ++t) {
-        const int64_t n_see = p0 + t + 1;  // causal mask: positions 0 .. p0 + t
+        const int64_t n_see = p0 + t + 1;
         for (int64_t g = 0; g < n_gqa; ++g) {
           const int64_t h = kvh * n_gqa + g;
           const float* qh = q + t * q_dim + h * hd;
-          for (int64_t d = 0; d < hd; ++d) qr[d] = f16 ? round_f16(qh[d]) : qh[d];
           for (int64_t j = 0; j < n_see; ++j) {
             const float* kj = kf + j * hd;
             float dot = 0.0f;
-            for (int64_t d = 0; d < hd; ++d) dot += qr[d] * kj[d];
+            for (int64_t d = 0; d < hd; ++d) dot += qh[d] * kj[d];
             sc[j] = dot * scale;
           }
           kernels_.softmax(sc, n_see);
           float* o = out + t * q_dim + h * hd;
           for (int64_t d = 0; d < hd; ++d) o[d] = 0.0f;
           for (int64_t j = 0; j < n_see; ++j) {
-            const float p = f16 ? round_f16(sc[j]) : sc[j];
+            const float p = sc[j];
             const float* vj = vf + j * hd;
             for (int64_t d = 0; d < hd; ++d) o[d] += p * vj[d];
           }
@@ -152,9 +168,20 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
   rope.freq_scale = hp.rope_freq_scale;
   rope.freq_factors = w.rope_freqs.present() ? w.rope_freqs.data : nullptr;
   const float q_prescale = 1.0f / std::sqrt(static_cast<float>(hd));
+  // The rotation angles of each token's position, shared by every head and layer:
+  // rope_cs [n, n_rot].
+  const int64_t n_rot = hp.n_rot;
+  for (int64_t t = 0; t < n; ++t) kernels::rope_cache(p0 + t, rope, s.rope_cs.data() + t * n_rot);
 
+  // One token (generation) multiplies matrices that share an input in one pool pass.
+  const bool one = n == 1;
+  uint8_t* act = s.act.data();
   auto mm = [&](const Weight& wt, const float* x, float* y) {
-    kernels_.matmul(pool, wt.type, wt.data, wt.rows, wt.k, x, n, y);
+    if (one) {
+      matvec(kernels_, pool, x, wt.k, {{&wt, y}}, act);
+    } else {
+      kernels_.matmul(pool, wt.type, wt.data, wt.rows, wt.k, x, n, y);
+    }
   };
 
   for (int64_t il = 0; il < hp.n_layer; ++il) {
@@ -168,6 +195,9 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
       copy_columns(s.qkv.data(), width, 0, q_dim, n, s.q.data());
       copy_columns(s.qkv.data(), width, q_dim, kv_dim, n, s.k.data());
       copy_columns(s.qkv.data(), width, q_dim + kv_dim, kv_dim, n, s.v.data());
+    } else if (one) {
+      matvec(kernels_, pool, s.xn.data(), e,
+             {{&l.wq, s.q.data()}, {&l.wk, s.k.data()}, {&l.wv, s.v.data()}}, act);
     } else {
       mm(l.wq, s.xn.data(), s.q.data());
       mm(l.wk, s.xn.data(), s.k.data());
@@ -177,11 +207,12 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
     add_bias(s.k.data(), l.bk, n, kv_dim);
     add_bias(s.v.data(), l.bv, n, kv_dim);
     for (int64_t t = 0; t < n; ++t) {
+      const float* cs = s.rope_cs.data() + t * n_rot;
       for (int64_t h = 0; h < hp.n_head; ++h) {
-        kernels::rope(s.q.data() + t * q_dim + h * hd, hd, p0 + t, rope);
+        kernels::rope_apply(s.q.data() + t * q_dim + h * hd, cs, rope);
       }
       for (int64_t h = 0; h < hp.n_head_kv; ++h) {
-        kernels::rope(s.k.data() + t * kv_dim + h * hd, hd, p0 + t, rope);
+        kernels::rope_apply(s.k.data() + t * kv_dim + h * hd, cs, rope);
       }
     }
     if (model_->prescale_q()) {
@@ -199,11 +230,14 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
       mm(l.ffn_up, s.xn.data(), s.gate_up.data());
       copy_columns(s.gate_up.data(), 2 * ff, 0, ff, n, s.gate.data());
       copy_columns(s.gate_up.data(), 2 * ff, ff, ff, n, s.up.data());
+      kernels_.swiglu(s.gate.data(), s.up.data(), s.h.data(), n * ff);
+    } else if (one) {
+      matvec_swiglu(kernels_, pool, l.ffn_gate, l.ffn_up, s.xn.data(), s.h.data(), act);
     } else {
       mm(l.ffn_gate, s.xn.data(), s.gate.data());
       mm(l.ffn_up, s.xn.data(), s.up.data());
+      kernels_.swiglu(s.gate.data(), s.up.data(), s.h.data(), n * ff);
     }
-    kernels_.swiglu(s.gate.data(), s.up.data(), s.h.data(), n * ff);
     mm(l.ffn_down, s.h.data(), s.tmp.data());
     add_rows(s.x.data(), s.tmp.data(), n * e);
   }
@@ -217,8 +251,12 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
                       eps);
   }
   float* y = logits_.data() + out_row * hp.n_vocab;
-  kernels_.matmul(pool, w.output.type, w.output.data, w.output.rows, w.output.k, s.xn.data(),
-                  n_out, y);
+  if (n_out == 1) {
+    matvec(kernels_, pool, s.xn.data(), e, {{&w.output, y}}, act);
+  } else {
+    kernels_.matmul(pool, w.output.type, w.output.data, w.output.rows, w.output.k, s.xn.data(),
+                    n_out, y);
+  }
 }
 
 }  // namespace quorum

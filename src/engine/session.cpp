@@ -91,7 +91,8 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     s->k_cache_.assign(static_cast<size_t>(hp.n_layer), std::vector<uint8_t>(layer_bytes));
     s->v_cache_.assign(static_cast<size_t>(hp.n_layer), std::vector<uint8_t>(layer_bytes));
     s->scratch_ = std::make_unique<Scratch>(hp, std::min(options.n_batch, n_ctx), n_ctx,
-                                            s->pool_->size());
+                                            s->pool_->size(),
+                                            options.kv_type == KvType::kF32);
   } catch (const std::bad_alloc&) {
     return Error(ErrorCode::kOutOfMemory, "cannot allocate the KV cache and scratch buffers")
         .actual(fmt::format("{} MiB of cache", bytes >> 20))

@@ -20,6 +20,11 @@ using QuantizeFn = void (*)(const float* x, void* y, int64_t k);
 using RmsNormFn = void (*)(const float* x, const float* weight, float* y, int64_t n, float eps);
 using SoftmaxFn = void (*)(float* x, int64_t n);
 using SwigluFn = void (*)(const float* gate, const float* up, float* y, int64_t n);
+// Attention of n_q query heads over one KV head of an F16 cache (rows `stride` elements apart).
+using AttnScoresF16Fn = void (*)(const uint16_t* k, int64_t stride, const float* q, int64_t n_q,
+                                 int64_t n_kv, int64_t hd, float* scores);
+using AttnValuesF16Fn = void (*)(const uint16_t* v, int64_t stride, const float* p, int64_t n_q,
+                                 int64_t n_kv, int64_t hd, float* out);
 
 // Blocked matrix product for prompt processing (n activation rows at once; see gemm.h).
 // prep converts n rows of converted activations (vec_dot_type rows of act_row bytes each) into
@@ -51,6 +56,8 @@ struct KernelTable {
   RmsNormFn rms_norm = nullptr;
   SoftmaxFn softmax = nullptr;
   SwigluFn swiglu = nullptr;
+  AttnScoresF16Fn attn_scores_f16 = nullptr;
+  AttnValuesF16Fn attn_values_f16 = nullptr;
 };
 
 inline size_t type_index(DType t) { return static_cast<size_t>(t); }

@@ -71,6 +71,8 @@ void fill_ref(KernelTable& t) {
   t.rms_norm = ref::rms_norm;
   t.softmax = ref::softmax;
   t.swiglu = ref::swiglu;
+  t.attn_scores_f16 = ref::attn_scores_f16;
+  t.attn_values_f16 = ref::attn_values_f16;
 }
 
 namespace {
@@ -207,6 +209,14 @@ void Kernels::rms_norm(const float* x, const float* weight, float* y, int64_t n,
 void Kernels::softmax(float* x, int64_t n) const { table_.softmax(x, n); }
 void Kernels::swiglu(const float* gate, const float* up, float* y, int64_t n) const {
   table_.swiglu(gate, up, y, n);
+}
+void Kernels::attn_scores_f16(const uint16_t* k, int64_t stride, const float* q, int64_t n_q,
+                              int64_t n_kv, int64_t hd, float* scores) const {
+  table_.attn_scores_f16(k, stride, q, n_q, n_kv, hd, scores);
+}
+void Kernels::attn_values_f16(const uint16_t* v, int64_t stride, const float* p, int64_t n_q,
+                              int64_t n_kv, int64_t hd, float* out) const {
+  table_.attn_values_f16(v, stride, p, n_q, n_kv, hd, out);
 }
 
 }  // namespace quorum::kernels

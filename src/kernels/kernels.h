@@ -67,6 +67,15 @@ class Kernels {
   // y[n] = silu(gate[n]) * up[n]
   void swiglu(const float* gate, const float* up, float* y, int64_t n) const;
 
+  // Attention over one KV head of an F16 cache (K and V rows of head_dim values, `stride`
+  // elements apart, n_kv positions) for its n_q query heads:
+  //   scores[g, j] = sum_d q[g, d] * K[j, d]        q [n_q, hd] F32, scores [n_q, n_kv]
+  //   out[g, d]    = sum_j p[g, j] * V[j, d]        p [n_q, n_kv] F32, out [n_q, hd]
+  void attn_scores_f16(const uint16_t* k, int64_t stride, const float* q, int64_t n_q,
+                       int64_t n_kv, int64_t hd, float* scores) const;
+  void attn_values_f16(const uint16_t* v, int64_t stride, const float* p, int64_t n_q,
+                       int64_t n_kv, int64_t hd, float* out) const;
+
  private:
   // X (n, k) F32 -> n rows of activation type `at` in buffer (X itself for F32).
   const uint8_t* convert_activations(ThreadPool& pool, DType at, const float* x, int64_t n,
@@ -91,5 +100,12 @@ struct RopeParams {
   const float* freq_factors = nullptr;  // n_dims / 2 entries or null
 };
 void rope(float* x, int64_t head_dim, int64_t pos, const RopeParams& p);
+
+// The same rotation in two steps, so that the angles of one position are computed once for all
+// heads and layers (bit-identical to rope()):
+//   rope_cache writes cs[2i] = cos(theta_i), cs[2i + 1] = sin(theta_i) for i < n_dims / 2;
+//   rope_apply rotates x[head_dim] with them.
+void rope_cache(int64_t pos, const RopeParams& p, float* cs);
+void rope_apply(float* x, const float* cs, const RopeParams& p);
 
 }  // namespace quorum::kernels

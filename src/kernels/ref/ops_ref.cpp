@@ -48,6 +48,40 @@ void swiglu(const float* gate, const float* up, float* y, int64_t n) {
 }  // namespace ref
 
 // ggml's rope cache: theta advances by repeated float multiplication with base^(-2/n_dims).
+void rope_cache(int64_t pos, const RopeParams& p, float* cs) {
+  const int n_dims = p.n_dims;
+  const float theta_scale = std::pow(p.base, -2.0f / static_cast<float>(n_dims));
+  float theta_base = static_cast<float>(pos);
+  const int64_t half = n_dims / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float ff = p.freq_factors ? p.freq_factors[i] : 1.0f;
+    const float theta = p.freq_scale * (theta_base / ff);
+    cs[2 * i] = std::cos(theta);
+    cs[2 * i + 1] = std::sin(theta);
+    theta_base *= theta_scale;
+  }
+}
+
+void rope_apply(float* x, const float* cs, const RopeParams& p) {
+  const int64_t half = p.n_dims / 2;
+  if (p.mode == RopeMode::kNormal) {
+    for (int64_t i = 0; i < half; ++i) {
+      const float c = cs[2 * i], s = cs[2 * i + 1];
+      const float x0 = x[2 * i], x1 = x[2 * i + 1];
+      x[2 * i] = x0 * c - x1 * s;
+      x[2 * i + 1] = x0 * s + x1 * c;
+    }
+  } else {
+    for (int64_t i = 0; i < half; ++i) {
+      const float c = cs[2 * i], s = cs[2 * i + 1];
+      const float x0 = x[i], x1 = x[i + half];
+      x[i] = x0 * c - x1 * s;
+      x[i + half] = x0 * s + x1 * c;
+    }
+  }
+}
+
+// The reference: angles computed as it goes.
 void rope(float* x, int64_t head_dim, int64_t pos, const RopeParams& p) {
   const int n_dims = p.n_dims > 0 ? p.n_dims : static_cast<int>(head_dim);
   const float theta_scale = std::pow(p.base, -2.0f / static_cast<float>(n_dims));

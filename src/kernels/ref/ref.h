@@ -47,6 +47,12 @@ void rms_norm(const float* x, const float* weight, float* y, int64_t n, float ep
 void softmax(float* x, int64_t n);
 void swiglu(const float* gate, const float* up, float* y, int64_t n);
 
+// --- attention over an F16 cache (see Kernels::attn_scores_f16 / attn_values_f16) ---
+void attn_scores_f16(const uint16_t* k, int64_t stride, const float* q, int64_t n_q,
+                     int64_t n_kv, int64_t hd, float* scores);
+void attn_values_f16(const uint16_t* v, int64_t stride, const float* p, int64_t n_q,
+                     int64_t n_kv, int64_t hd, float* out);
+
 // Unpacks the 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block's 12 scale bytes.
 inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
   if (j < 4) {

@@ -9,6 +9,10 @@
 namespace quorum::kernels::avx2 {
 
 float dot_f32(const void* w, const void* x, int64_t k);
+void attn_scores_f16(const uint16_t* k, int64_t stride, const float* q, int64_t n_q,
+                     int64_t n_kv, int64_t hd, float* scores);
+void attn_values_f16(const uint16_t* v, int64_t stride, const float* p, int64_t n_q,
+                     int64_t n_kv, int64_t hd, float* out);
 float dot_f16(const void* w, const void* x, int64_t k);
 float dot_bf16(const void* w, const void* x, int64_t k);
 void quantize_row_f16(const float* x, void* y, int64_t k);
