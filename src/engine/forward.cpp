@@ -13,6 +13,7 @@
 #include "engine/matvec.h"
 #include "engine/scratch.h"
 #include "engine/session.h"
+#include "quant/calibration.h"
 
 namespace quorum {
 
@@ -183,12 +184,19 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
       kernels_.matmul(pool, wt.type, wt.data, wt.rows, wt.k, x, n, y);
     }
   };
+  quant::ActivationObserver* const obs = options_.observer;  // calibration capture, usually null
+  auto observe = [&](int64_t il, std::initializer_list<const char*> names, const float* x,
+                     int64_t rows, int64_t k) {
+    if (obs) quant::notify_linear_input(*obs, il, names, x, rows, k);
+  };
 
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     const LayerWeights& l = w.layers[static_cast<size_t>(il)];
     for (int64_t t = 0; t < n; ++t) {
       kernels_.rms_norm(s.x.data() + t * e, l.attn_norm.data, s.xn.data() + t * e, e, eps);
     }
+    if (l.wqkv.present()) observe(il, {"attn_qkv"}, s.xn.data(), n, e);
+    else observe(il, {"attn_q", "attn_k", "attn_v"}, s.xn.data(), n, e);
     if (l.wqkv.present()) {
       mm(l.wqkv, s.xn.data(), s.qkv.data());
       const int64_t width = q_dim + 2 * kv_dim;
@@ -220,12 +228,15 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
     }
     store_kv(il, s.k.data(), s.v.data(), n, p0);
     attention(il, s.q.data(), n, p0, s.att.data());
+    observe(il, {"attn_output"}, s.att.data(), n, q_dim);
     mm(l.wo, s.att.data(), s.tmp.data());
     add_rows(s.x.data(), s.tmp.data(), n * e);
 
     for (int64_t t = 0; t < n; ++t) {
       kernels_.rms_norm(s.x.data() + t * e, l.ffn_norm.data, s.xn.data() + t * e, e, eps);
     }
+    if (l.fused_gate_up) observe(il, {"ffn_up"}, s.xn.data(), n, e);
+    else observe(il, {"ffn_gate", "ffn_up"}, s.xn.data(), n, e);
     if (l.fused_gate_up) {
       mm(l.ffn_up, s.xn.data(), s.gate_up.data());
       copy_columns(s.gate_up.data(), 2 * ff, 0, ff, n, s.gate.data());
@@ -238,6 +249,7 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
       mm(l.ffn_up, s.xn.data(), s.up.data());
       kernels_.swiglu(s.gate.data(), s.up.data(), s.h.data(), n * ff);
     }
+    observe(il, {"ffn_down"}, s.h.data(), n, ff);
     mm(l.ffn_down, s.h.data(), s.tmp.data());
     add_rows(s.x.data(), s.tmp.data(), n * e);
   }
@@ -250,6 +262,8 @@ void Session::forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t
     kernels_.rms_norm(s.x.data() + t * e, w.output_norm.data, s.xn.data() + (t - first) * e, e,
                       eps);
   }
+  const bool tied = w.output.data == w.token_embd.data;
+  observe(-1, {tied ? "token_embd" : "output"}, s.xn.data(), n_out, e);
   float* y = logits_.data() + out_row * hp.n_vocab;
   if (n_out == 1) {
     matvec(kernels_, pool, s.xn.data(), e, {{&w.output, y}}, act);

@@ -20,6 +20,10 @@
 
 namespace quorum {
 
+namespace quant {
+class ActivationObserver;  // quant/calibration.h
+}
+
 enum class KvType { kF16, kF32 };
 enum class LogitsMode { kLast, kAll };
 
@@ -31,6 +35,9 @@ struct SessionOptions {
   std::shared_ptr<ThreadPool> pool;          // optional pool shared with other work
   uint64_t max_cache_bytes = 16ull << 30;    // refuse KV caches larger than this
   kernels::Isa max_isa = kernels::Isa::kAvx512;
+  // When set, receives the input of every linear layer before its matmul (calibration for
+  // imatrix/GPTQ/AWQ); not owned, must outlive the session. Null: no cost.
+  quant::ActivationObserver* observer = nullptr;
 };
 
 // Bytes the KV cache of `n_ctx` positions takes for `model`.
