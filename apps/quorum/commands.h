@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "core/status.h"
+#include "model/model.h"
 
 namespace quorum::cli {
 
@@ -29,6 +30,15 @@ RunFn setup_quantize(CLI::App& sub);
 RunFn setup_tokenize(CLI::App& sub);
 RunFn setup_bench(CLI::App& sub);
 RunFn setup_quant_study(CLI::App& sub);
+RunFn setup_imatrix(CLI::App& sub);
+
+// A calibration text tokenized for `model` (cmd_imatrix.cpp; also used by quantize).
+struct CalibrationText {
+  std::vector<int32_t> tokens;
+  bool add_bos = true;
+  int32_t bos_id = 1;
+};
+Result<CalibrationText> load_calibration_text(const Model& model, const std::string& path);
 
 // Prints a library error as "error: <message>" and returns exit code 1.
 int report_error(const Status& status);

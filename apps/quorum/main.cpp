@@ -27,6 +27,8 @@ const Command kCommands[] = {
     {"bench", "Measure prompt (pp) and generation (tg) speed like llama-bench", setup_bench},
     {"quant-study", "Quantize models with every method and level; measure quality, speed, tasks",
      setup_quant_study},
+    {"imatrix", "Compute an importance matrix from calibration text (llama-imatrix format)",
+     setup_imatrix},
 };
 }  // namespace
 

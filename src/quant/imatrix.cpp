@@ -1,8 +1,10 @@
-// Bounds-checked reader of llama-imatrix's legacy binary files (see imatrix.h).
+// llama-imatrix's legacy binary files (see imatrix.h): bounds-checked reader, writer, and the
+// collector that accumulates the statistics from calibration activations.
 #include "quant/imatrix.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/mmap_file.h"
@@ -102,6 +104,81 @@ Result<Imatrix> parse_imatrix(const uint8_t* data, size_t size, const std::strin
 Result<Imatrix> load_imatrix(const std::string& path) {
   QUORUM_ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
   return parse_imatrix(file->data(), file->size(), path);
+}
+
+}  // namespace quorum::quant
+
+namespace quorum::quant {
+namespace {
+
+void put_i32(std::vector<uint8_t>& out, int32_t v) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&v);
+  out.insert(out.end(), p, p + sizeof(v));
+}
+
+void put_bytes(std::vector<uint8_t>& out, const void* data, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  out.insert(out.end(), p, p + n);
+}
+
+}  // namespace
+
+std::vector<uint8_t> serialize_imatrix(const Imatrix& m) {
+  std::vector<uint8_t> out;
+  put_i32(out, static_cast<int32_t>(m.entries.size()));
+  for (const auto& [name, e] : m.entries) {
+    put_i32(out, static_cast<int32_t>(name.size()));
+    put_bytes(out, name.data(), name.size());
+    put_i32(out, e.ncall);
+    put_i32(out, static_cast<int32_t>(e.values.size()));
+    put_bytes(out, e.values.data(), e.values.size() * sizeof(float));
+  }
+  put_i32(out, m.last_call);
+  put_i32(out, static_cast<int32_t>(m.dataset.size()));
+  put_bytes(out, m.dataset.data(), m.dataset.size());
+  return out;
+}
+
+Status save_imatrix(const Imatrix& m, const std::string& path) {
+  const std::vector<uint8_t> bytes = serialize_imatrix(m);
+  return write_file_atomic(path, bytes.data(), bytes.size());
+}
+
+void ImatrixCollector::on_linear_input(const LinearInput& in) {
+  if (in.n < options_.min_rows) return;
+  if (in.layer < 0 && !options_.process_output) return;
+  // Column sums of x² for this call: [k].
+  scratch_.assign(static_cast<size_t>(in.k), 0.0);
+  for (int64_t r = 0; r < in.n; ++r) {
+    const float* row = in.x + r * in.k;
+    for (int64_t j = 0; j < in.k; ++j) {
+      scratch_[static_cast<size_t>(j)] += static_cast<double>(row[j]) * row[j];
+    }
+  }
+  for (const std::string& name : in.weights) {
+    Stats& st = stats_[name];
+    if (st.sum_sq.empty()) st.sum_sq.assign(static_cast<size_t>(in.k), 0.0);
+    if (st.sum_sq.size() != static_cast<size_t>(in.k)) continue;  // shape change: a bug upstream
+    for (size_t j = 0; j < scratch_.size(); ++j) st.sum_sq[j] += scratch_[j];
+    st.rows += in.n;
+    ++st.ncall;
+  }
+}
+
+Imatrix ImatrixCollector::result(const std::string& dataset) const {
+  Imatrix m;
+  m.dataset = dataset;
+  for (const auto& [name, st] : stats_) {
+    ImatrixEntry e;
+    e.ncall = st.ncall;
+    e.values.resize(st.sum_sq.size());
+    for (size_t j = 0; j < st.sum_sq.size(); ++j) {
+      e.values[j] = static_cast<float>(st.sum_sq[j] / static_cast<double>(st.rows) * st.ncall);
+    }
+    m.last_call = std::max(m.last_call, st.ncall);
+    m.entries[name] = std::move(e);
+  }
+  return m;
 }
 
 }  // namespace quorum::quant
