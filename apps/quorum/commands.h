@@ -30,6 +30,9 @@ RunFn setup_quantize(CLI::App& sub);
 RunFn setup_tokenize(CLI::App& sub);
 RunFn setup_bench(CLI::App& sub);
 RunFn setup_quant_study(CLI::App& sub);
+RunFn setup_run(CLI::App& sub);
+RunFn setup_chat(CLI::App& sub);
+RunFn setup_perplexity(CLI::App& sub);
 RunFn setup_imatrix(CLI::App& sub);
 
 // A calibration text tokenized for `model` (cmd_imatrix.cpp; also used by quantize).

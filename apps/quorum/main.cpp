@@ -29,6 +29,9 @@ const Command kCommands[] = {
      setup_quant_study},
     {"imatrix", "Compute an importance matrix from calibration text (llama-imatrix format)",
      setup_imatrix},
+    {"run", "Generate text from a prompt (streamed, or JSON with log-probabilities)", setup_run},
+    {"chat", "Chat with a model interactively using its chat template", setup_chat},
+    {"perplexity", "Perplexity of a text, and KL divergence against a base model", setup_perplexity},
 };
 }  // namespace
 

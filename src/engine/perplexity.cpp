@@ -101,6 +101,7 @@ Result<PerplexityResult> perplexity(const std::shared_ptr<const Model>& model,
       acc.add(row_stats(row).logprob(row, next[i + 1]));
     }
     out.chunk_ppl.push_back(acc.ppl());
+    if (options.on_chunk) options.on_chunk(c, out.chunk_ppl.back());
     if (options.progress) options.progress("perplexity", c + 1, n_chunks);
   }
   out.n_chunks = n_chunks;
@@ -165,6 +166,7 @@ Result<KlResult> kl_divergence(const std::shared_ptr<const Model>& base,
     }
     out.base.chunk_ppl.push_back(acc_b.ppl());
     out.test.chunk_ppl.push_back(acc_t.ppl());
+    if (options.on_chunk) options.on_chunk(c, out.test.chunk_ppl.back());
     if (options.progress) options.progress("kl-divergence", c + 1, n_chunks);
   }
   const auto dn = static_cast<double>(n);

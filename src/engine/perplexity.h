@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -23,6 +24,9 @@ struct PerplexityOptions {
   bool add_bos = true;        // replace each chunk's first token with bos_id
   int32_t bos_id = 1;
   ProgressFn progress;        // ("perplexity", chunks done, chunks total); may be empty
+  // After each chunk: its index (0-based) and the running perplexity (of the test model when
+  // computing a KL divergence); may be empty.
+  std::function<void(int64_t chunk, double running_ppl)> on_chunk;
 };
 
 struct PerplexityResult {

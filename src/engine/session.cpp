@@ -5,7 +5,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "core/progress.h"
 
 #include "engine/scratch.h"
 
@@ -45,7 +51,46 @@ Status check_kernel_support(const Model& model, const kernels::Kernels& k) {
   return Status::ok();
 }
 
+// MemAvailable from /proc/meminfo (Linux); nullopt when unknown.
+std::optional<uint64_t> available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib) {
+    std::getline(in, unit);
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return std::nullopt;
+}
+
+// The first row of logits [n_rows, n_vocab] holding a NaN or Inf, or -1.
+int64_t first_non_finite_row(const float* logits, int64_t n_rows, int64_t n_vocab) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* row = logits + r * n_vocab;
+    for (int64_t i = 0; i < n_vocab; ++i) {
+      if (!std::isfinite(row[i])) return r;
+    }
+  }
+  return -1;
+}
+
 }  // namespace
+
+uint64_t session_bytes(const Model& model, int64_t n_ctx, const SessionOptions& options,
+                       int n_threads) {
+  const HParams& hp = model.hparams();
+  const auto nb = static_cast<uint64_t>(std::min(options.n_batch, n_ctx));
+  const auto q_dim = static_cast<uint64_t>(hp.n_head * hp.head_dim);
+  const auto kv_dim = static_cast<uint64_t>(hp.n_embd_kv());
+  const auto e = static_cast<uint64_t>(hp.n_embd), ff = static_cast<uint64_t>(hp.n_ff);
+  // Scratch (see scratch.h): batch activations, then per thread one head's K/V rows and scores.
+  const uint64_t batch = nb * (3 * e + 2 * q_dim + 2 * kv_dim + (q_dim + 2 * kv_dim) + 6 * ff);
+  const uint64_t per_thread = static_cast<uint64_t>(n_ctx) * (2 * static_cast<uint64_t>(hp.head_dim) + 1);
+  const uint64_t logits = static_cast<uint64_t>(hp.n_vocab);  // one row; more for LogitsMode::kAll
+  return kv_cache_bytes(model, n_ctx, options.kv_type) +
+         4 * (batch + static_cast<uint64_t>(n_threads) * per_thread + logits);
+}
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options,
                  std::shared_ptr<ThreadPool> pool, int64_t n_ctx)
@@ -71,19 +116,39 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     return Error(ErrorCode::kInvalidArgument, "batch size must be positive")
         .actual(std::to_string(options.n_batch));
   }
+  if (n_ctx > kMaxContext) {
+    return Error(ErrorCode::kOutOfRange, "context length too large")
+        .expected(fmt::format("at most {} tokens", kMaxContext))
+        .actual(std::to_string(n_ctx))
+        .hint("use a smaller --ctx");
+  }
   const uint64_t bytes = kv_cache_bytes(*model, n_ctx, options.kv_type);
   if (bytes > options.max_cache_bytes) {
     return Error(ErrorCode::kOutOfMemory, "the KV cache for this context does not fit")
         .where(fmt::format("n_ctx = {}", n_ctx))
-        .expected(fmt::format("at most {} MiB", options.max_cache_bytes >> 20))
-        .actual(fmt::format("{} MiB", bytes >> 20))
+        .expected(fmt::format("at most {} (SessionOptions::max_cache_bytes)",
+                              format_bytes(static_cast<double>(options.max_cache_bytes))))
+        .actual(fmt::format("{} would be needed", format_bytes(static_cast<double>(bytes))))
         .hint("use a smaller --ctx");
   }
   std::shared_ptr<ThreadPool> pool = options.pool;
-  if (pool == nullptr) {
-    pool = std::make_shared<ThreadPool>(options.n_threads > 0 ? options.n_threads
-                                                              : default_thread_count());
+  const int n_threads = pool != nullptr ? pool->size()
+                        : options.n_threads > 0 ? options.n_threads
+                                                : default_thread_count();
+  // Refuse before allocating anything when the machine cannot hold the buffers.
+  const uint64_t need = session_bytes(*model, n_ctx, options, n_threads);
+  const std::optional<uint64_t> avail = available_memory_bytes();
+  if (avail && need > *avail) {
+    return Error(ErrorCode::kOutOfMemory, "not enough memory for this context")
+        .where(fmt::format("n_ctx = {}", n_ctx))
+        .expected(fmt::format("at most the {} of memory available",
+                              format_bytes(static_cast<double>(*avail))))
+        .actual(fmt::format("{} would be needed ({} of KV cache)",
+                            format_bytes(static_cast<double>(need)),
+                            format_bytes(static_cast<double>(bytes))))
+        .hint("use a smaller --ctx");
   }
+  if (pool == nullptr) pool = std::make_shared<ThreadPool>(n_threads);
   std::unique_ptr<Session> s(new Session(std::move(model), options, std::move(pool), n_ctx));
   QUORUM_TRY(check_kernel_support(*s->model_, s->kernels_));
   const size_t layer_bytes = static_cast<size_t>(n_ctx * hp.n_embd_kv()) * s->kv_elem_size_;
@@ -137,7 +202,31 @@ Result<std::span<const float>> Session::decode(std::span<const int32_t> tokens,
     }
     tokens_.insert(tokens_.end(), tokens.begin() + b, tokens.begin() + b + m);
   }
+  // A NaN or Inf anywhere in the computation reaches the logits; catch it here rather than let
+  // the sampler pick garbage.
+  const int64_t bad = first_non_finite_row(logits_.data(), n_out, n_vocab);
+  if (bad >= 0) {
+    const Status err = non_finite_logits_error(position() - n_out + bad);
+    tokens_.resize(tokens_.size() - static_cast<size_t>(n));  // the cache holds garbage now
+    return err;
+  }
   return std::span<const float>(logits_.data(), logits_.size());
+}
+
+Status Session::non_finite_logits_error(int64_t pos) const {
+  // Find the likely cause only now: scanning every weight at load would cost every user.
+  const Status weights = find_non_finite_weight(*model_);
+  if (!weights) {
+    return Status(ErrorCode::kCorruptFile,
+                  fmt::format("the forward pass produced NaN or infinite logits (at token position "
+                              "{}) because {}",
+                              pos, weights.message()));
+  }
+  return Error(ErrorCode::kCorruptFile, "the forward pass produced NaN or infinite logits")
+      .where(fmt::format("token position {}", pos))
+      .actual("every weight is finite, so an activation overflowed")
+      .hint(options_.kv_type == KvType::kF16 ? "try an F32 KV cache; F16 overflows above 65504"
+                                              : "the weights' scale is out of range for this model");
 }
 
 Result<std::span<const float>> Session::prefill(std::span<const int32_t> tokens) {

@@ -42,6 +42,12 @@ struct SessionOptions {
 
 // Bytes the KV cache of `n_ctx` positions takes for `model`.
 uint64_t kv_cache_bytes(const Model& model, int64_t n_ctx, KvType kv_type);
+// Bytes a session allocates: KV cache, scratch for one batch and per-thread attention buffers.
+// Session::create refuses a context whose buffers exceed the memory available.
+uint64_t session_bytes(const Model& model, int64_t n_ctx, const SessionOptions& options,
+                       int n_threads);
+// Positions are int32 in llama.cpp; larger contexts are refused before any size arithmetic.
+inline constexpr int64_t kMaxContext = int64_t{1} << 31;
 
 class Session {
  public:
@@ -81,6 +87,8 @@ class Session {
   // One forward pass over n <= n_batch tokens at positions [position(), +n); writes logits of
   // rows selected by `mode` into logits_ at row offset `out_row`.
   void forward(const int32_t* tokens, int64_t n, LogitsMode mode, int64_t out_row);
+  // The error for non-finite logits at position `pos`, naming the likely cause.
+  Status non_finite_logits_error(int64_t pos) const;
   // Attention of n query rows q [n, n_head*hd] at positions p0.. over cache layer `il`.
   void attention(int64_t il, const float* q, int64_t n, int64_t p0, float* out);
   void store_kv(int64_t il, const float* k, const float* v, int64_t n, int64_t p0);

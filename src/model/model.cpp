@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <vector>
 
 #include "core/fp16.h"
 #include "io/model_file.h"
@@ -48,8 +49,31 @@ int64_t first_non_finite(const gguf::TensorInfo& t) {
   }
 }
 
+// As first_non_finite, for any type with a dequantizer (rows decoded one at a time).
+int64_t first_non_finite_any(const gguf::TensorInfo& t) {
+  const TypeTraits& tt = traits(t.type);
+  if (!tt.quantized || tt.to_float == nullptr || t.ne.empty()) return first_non_finite(t);
+  const int64_t k = t.ne[0];
+  const size_t row_bytes = row_size(t.type, k);
+  std::vector<float> row(static_cast<size_t>(k));  // [k]
+  for (int64_t r = 0; r < t.n_rows(); ++r) {
+    tt.to_float(t.data + static_cast<size_t>(r) * row_bytes, row.data(), k);
+    for (int64_t i = 0; i < k; ++i) {
+      if (!std::isfinite(row[static_cast<size_t>(i)])) return r * k + i;
+    }
+  }
+  return -1;
+}
+
 bool is_cheap_tensor(const gguf::TensorInfo& t) {
   return t.ne.size() == 1 || t.name == "token_embd.weight";
+}
+
+Status non_finite_error(const gguf::TensorInfo& t, int64_t bad) {
+  return Error(ErrorCode::kCorruptFile,
+               fmt::format("tensor '{}' holds a NaN or infinite value", t.name))
+      .where(fmt::format("element {} of {}", bad, t.n_elements()))
+      .hint("the weights are damaged (a failed conversion or training divergence)");
 }
 
 Status check_weights(const gguf::File& file, WeightCheck mode) {
@@ -57,12 +81,7 @@ Status check_weights(const gguf::File& file, WeightCheck mode) {
   for (const gguf::TensorInfo& t : file.tensors()) {
     if (mode == WeightCheck::kNormsAndEmbeddings && !is_cheap_tensor(t)) continue;
     const int64_t bad = first_non_finite(t);
-    if (bad >= 0) {
-      return Error(ErrorCode::kCorruptFile,
-                   fmt::format("tensor '{}' holds a NaN or infinite value", t.name))
-          .where(fmt::format("element {} of {}", bad, t.n_elements()))
-          .hint("the weights are damaged (a failed conversion or training divergence)");
-    }
+    if (bad >= 0) return non_finite_error(t, bad);
   }
   return Status::ok();
 }
@@ -101,6 +120,14 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::File file,
     return s.with_context("loading model " + path);
   }
   return r;
+}
+
+Status find_non_finite_weight(const Model& model) {
+  for (const gguf::TensorInfo& t : model.file().tensors()) {
+    const int64_t bad = first_non_finite_any(t);
+    if (bad >= 0) return non_finite_error(t, bad);
+  }
+  return Status::ok();
 }
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path,

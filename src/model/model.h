@@ -95,4 +95,9 @@ class Model {
   bool prescale_q_ = false;
 };
 
+// Scans every tensor of `model` (block-quantized ones dequantized row by row) for NaN/Inf and
+// returns an error naming the first bad tensor and element; ok when all are finite. Reads all the
+// weights, so it is meant for diagnosing a non-finite forward pass, not for every load.
+Status find_non_finite_weight(const Model& model);
+
 }  // namespace quorum

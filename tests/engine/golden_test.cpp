@@ -12,13 +12,7 @@ TEST_P(GoldenFloatTest, MatchesLlamaCpp) { testing::run_golden(GetParam(), 1e-3,
 INSTANTIATE_TEST_SUITE_P(Models, GoldenFloatTest,
                          ::testing::Values("stories260K", "llama-2-tiny-random", "qt-base",
                                            "qt-sst2", "qt-emo", "qt-wide", "qt-qwen"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& ch : n) {
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           }
-                           return n;
-                         });
+                         [](const auto& info) { return testing::golden_param_name(info.param); });
 
 }  // namespace
 }  // namespace quorum
