@@ -1,11 +1,15 @@
 // Golden acceptance: `quorum perplexity --kl-base qt-base.gguf -m quant/qt-base.<TYPE>.gguf`
 // over the same 20 wikitext-2 chunks as ../shared/golden/perplexity.md reproduces llama.cpp's
-// PPL(Q) within 0.5%, and its mean KLD, ln(PPL(Q)/PPL(base)) and same-top-p each within that
-// figure's published standard error. (llama.cpp stores the base log-probabilities with 16 bits
-// and skips base probabilities below e^-16, so its KLD differs from an exact one by far less
-// than the standard error, which measures the spread over tokens, not this rounding.)
+// PPL(Q) within 0.5%, and its mean KLD and same-top-p within that figure's published standard
+// error (observed: a few 1e-6 in KLD; llama.cpp stores base log-probabilities in 16 bits with a
+// floor at max - 16, which moves its KLD by far less than the standard error).
+// The table's ln(PPL(Q)/PPL(base)) column is not comparable: llama.cpp computes the base NLL from
+// those floored log-probabilities, which lowers the base PPL of these wikitext-naive models by
+// about 1.7% (the column reads ~0.0175 even for Q8_0, while its own PPL figures give ~7e-5). Ours
+// is the exact ratio, checked against ln of llama.cpp's two perplexities instead.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -37,12 +41,13 @@ TEST_P(KldGoldenTest, MatchesLlamaPerplexity) {
   const double same = 100 * j.at("same_top").get<double>();
   EXPECT_LE(testing::rel_diff(ppl, theirs[0].value), 0.005)
       << name << ": PPL(Q) ours " << ppl << ", llama.cpp " << theirs[0].value;
-  EXPECT_NEAR(ln_ratio, theirs[1].value, theirs[1].err) << name << ": ln(PPL(Q)/PPL(base))";
+  const double theirs_ln_ratio = std::log(theirs[0].value / table.at("qt-base").at(0).value);
+  EXPECT_NEAR(ln_ratio, theirs_ln_ratio, theirs[1].err) << name << ": ln(PPL(Q)/PPL(base))";
   EXPECT_NEAR(kld, theirs[2].value, theirs[2].err) << name << ": mean KLD";
   EXPECT_NEAR(same, theirs[3].value, theirs[3].err) << name << ": same top p (%)";
-  std::printf("[kld] %-16s PPL(Q) %.4f (%.4f)  ln ratio %.6f (%.6f)  KLD %.6f ± %.6f (%.6f ± %.6f)  "
+  std::printf("[kld] %-16s PPL(Q) %.4f (%.4f)  ln ratio %.6f (%.6f from PPLs)  KLD %.6f ± %.6f (%.6f ± %.6f)  "
               "same top %.3f%% (%.3f%%)\n",
-              name.c_str(), ppl, theirs[0].value, ln_ratio, theirs[1].value, kld,
+              name.c_str(), ppl, theirs[0].value, ln_ratio, theirs_ln_ratio, kld,
               j.at("kld_err").get<double>(), theirs[2].value, theirs[2].err, same, theirs[3].value);
 }
 
