@@ -128,6 +128,10 @@ RunFn setup_perplexity(CLI::App& sub) {
   sub.add_option("--vocab", o->vocab, "Tokenizer for llama2.c checkpoints");
   sub.add_flag("--json", o->json, "Print the results as JSON");
   return [o]() -> int {
+    if (o->n_chunks == 0 || o->n_chunks < -1) {
+      return report_error(Error(ErrorCode::kInvalidArgument, "--chunks must be -1 (all) or positive")
+                              .actual(std::to_string(o->n_chunks)));
+    }
     auto text = read_text_file(o->text_file);
     if (!text) return report_error(text.status());
     auto m = load_model_and_tokenizer(o->model, o->vocab);

@@ -105,7 +105,8 @@ Result<ChatTemplate> load_chat_template(const LoadedModel& m, const std::string&
   auto t = ChatTemplate::from_gguf(m.model->file());
   if (!t) {
     Status s = t.status();
-    return s.with_context("--chat needs a chat template (pass --chat-template FAMILY to use a built-in one)");
+    return s.with_context(
+        "a chat needs the model's chat template (or --chat-template FAMILY for a built-in one)");
   }
   return t;
 }

@@ -117,7 +117,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
         .actual(std::to_string(options.n_batch));
   }
   if (n_ctx > kMaxContext) {
-    return Error(ErrorCode::kOutOfRange, "context length too large")
+    return Error(ErrorCode::kOutOfMemory, "context length too large")
         .expected(fmt::format("at most {} tokens", kMaxContext))
         .actual(std::to_string(n_ctx))
         .hint("use a smaller --ctx");

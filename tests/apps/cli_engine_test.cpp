@@ -266,6 +266,8 @@ TEST(CliPerplexity, BadInput) {
   const std::string model = stories();
   expect_error(run_quorum({"perplexity", "-m", model, "-f", "/nonexistent/wiki.raw"}), "cannot open the text file");
   expect_error(run_quorum({"perplexity", "-m", model, "-f", write_text("empty.txt", "")}), "the text file is empty");
+  expect_error(run_quorum({"perplexity", "-m", model, "-f", shared_path("data/wikitext2_raw/wiki.test.raw"), "--chunks", "0"}),
+               "--chunks must be");
   const auto short_text = run_quorum({"perplexity", "-m", model, "-f", write_text("short.txt", "Once upon a time."), "-c", "64"});
   expect_error(short_text, "too short");
   EXPECT_NE(short_text.err.find("at least 2 x 64 = 128 tokens"), std::string::npos) << short_text.err;
