@@ -57,9 +57,11 @@ inline std::vector<GoldenCase> load_golden(const std::string& model_dir) {
 }
 
 // The llama.cpp quantizations of qt-base in ../shared/golden (qt-base.<TYPE>/ and
-// quant/qt-base.<TYPE>.gguf) whose types our kernels run today. Add IQ2_XS and IQ2_XXS here when
-// their kernels land (golden_quant_test checks that every type left out really has no kernel).
-inline const std::vector<std::string> kQuantGoldenTypes = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K", "IQ4_NL", "IQ2_XS", "IQ2_XXS"};
+// quant/qt-base.<TYPE>.gguf): every type there (golden_quant_test checks that a type left out
+// really has no kernel).
+inline const std::vector<std::string> kQuantGoldenTypes = {
+    "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K_M",
+    "Q4_K_M", "Q5_K_M", "Q6_K", "IQ4_NL", "IQ2_XS", "IQ2_XXS"};
 
 // A golden name as a GoogleTest parameter name ("qt-base.Q4_K_M" -> "qt_base_Q4_K_M").
 inline std::string golden_param_name(const std::string& name) {
