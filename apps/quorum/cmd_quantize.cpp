@@ -1,12 +1,15 @@
-// `quorum quantize IN OUT TYPE [--tensor-type P=T ...] [--imatrix F] [--threads N]`: writes a
-// quantized copy of a GGUF model with one of llama.cpp's mixes (byte-identical to
-// llama-quantize for the same type); a per-tensor progress bar goes to stderr.
+// `quorum quantize IN OUT TYPE [--tensor-type P=T ...] [--imatrix F] [--threads N]
+//  [--method rtn|gptq] [--calib F] [--calib-tokens N] [--gptq-damp X] [--gptq-block N]
+//  [--act-order]`: writes a quantized copy of a GGUF model with one of llama.cpp's mixes
+// (byte-identical to llama-quantize for the same type with rtn); a per-tensor progress bar goes
+// to stderr. GPTQ runs the calibration text through the input model with the engine.
 #include <fmt/format.h>
 
 #include <memory>
 
 #include "commands.h"
 #include "core/progress.h"
+#include "engine/calibrate.h"
 #include "quant/quantize.h"
 
 namespace quorum::cli {
@@ -17,6 +20,9 @@ RunFn setup_quantize(CLI::App& sub) {
     std::vector<std::string> tensor_types, params;
     int threads = 0;
     bool list = false;
+    std::string calib;
+    int64_t calib_tokens = 8192;
+    quant::GptqOptions gptq;
   };
   auto o = std::make_shared<Opts>();
   std::string types_help = "File type (mix):";
@@ -33,6 +39,14 @@ RunFn setup_quantize(CLI::App& sub) {
   sub.add_option("--param", o->params,
                  "Method parameter NAME=VALUE (see --list), e.g. --param iterations=40; repeatable");
   sub.add_flag("--list", o->list, "List the file types and methods and exit");
+  sub.add_option("--calib", o->calib, "Calibration text for gptq (never the evaluation text)");
+  sub.add_option("--calib-tokens", o->calib_tokens, "Calibration tokens for gptq (chunks of 512)")
+      ->capture_default_str();
+  sub.add_option("--gptq-damp", o->gptq.damp, "GPTQ damping: lambda = damp * mean(diag H)")
+      ->capture_default_str();
+  sub.add_option("--gptq-block", o->gptq.block_size, "GPTQ lazy-batch width (columns)")
+      ->capture_default_str();
+  sub.add_flag("--act-order", o->gptq.act_order, "GPTQ: columns by decreasing Hessian diagonal");
   return [o]() -> int {
     if (o->list) {
       fmt::print("file types:\n");
@@ -64,6 +78,24 @@ RunFn setup_quantize(CLI::App& sub) {
     opt.imatrix_path = o->imatrix;
     opt.method_params = o->params;
     opt.threads = o->threads;
+    opt.gptq = o->gptq;
+    if (o->method == "gptq") {
+      // The input model through the engine, for the calibration passes (read-only).
+      auto model = Model::load(o->in);
+      if (!model) return report_error(model.status());
+      auto text = load_calibration_text(**model, o->calib);
+      if (!text) return report_error(text.status());
+      CalibrationOptions co;
+      co.n_ctx = std::min<int64_t>(512, (*model)->hparams().n_ctx_train);
+      co.n_chunks = std::max<int64_t>(1, o->calib_tokens / co.n_ctx);
+      co.add_bos = text->add_bos;
+      co.bos_id = text->bos_id;
+      auto chunks = calibration_chunks(static_cast<int64_t>(text->tokens.size()), co);
+      if (!chunks) return report_error(chunks.status());
+      SessionOptions so;
+      so.n_threads = o->threads;
+      opt.calibrate = make_calibration_run(*model, std::move(text->tokens), co, so);
+    }
     std::unique_ptr<ProgressBar> bar;
     opt.on_tensor = [&bar](size_t i, size_t n, const std::string& name, DType t) {
       if (!bar) bar = std::make_unique<ProgressBar>("quantize", static_cast<int64_t>(n));
@@ -79,6 +111,10 @@ RunFn setup_quantize(CLI::App& sub) {
     fmt::print("{}: {} tensors ({} quantized, {} with imatrix, {} fallback), {:.2f} MiB -> {:.2f} MiB\n",
                o->out, rep->n_tensors, rep->n_quantized, rep->n_with_imatrix, rep->n_fallback,
                rep->bytes_in / 1048576.0, rep->bytes_out / 1048576.0);
+    if (o->method == "gptq") {
+      fmt::print("gptq: {} tensors, {} calibration passes\n", rep->n_gptq,
+                 rep->calibration_passes);
+    }
     return 0;
   };
 }

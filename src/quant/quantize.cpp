@@ -33,6 +33,15 @@ const std::vector<QuantMethod> kMethods = {
       {"lp_norm", "0.7", "p of the lp-norm error, p < 1 for robustness to outliers"},
       {"beta", "10", "initial half-quadratic penalty"},
       {"kappa", "1.01", "growth of beta per iteration"}}},
+    {"gptq",
+     "GPTQ: column-by-column rounding to the GGUF block grid with Hessian-based error "
+     "compensation from calibration activations (lazy batches, damping, optional act-order)",
+     "Frantar et al. 2022, GPTQ, arXiv:2210.17323",
+     {{"calib", "", "calibration text file (required)"},
+      {"calib-tokens", "8192", "calibration tokens (chunks of 512)"},
+      {"gptq-damp", "0.01", "damping: lambda = damp * mean(diag H)"},
+      {"gptq-block", "128", "lazy-batch width in columns"},
+      {"act-order", "false", "quantize columns by decreasing Hessian diagonal"}}},
 };
 
 constexpr uint32_t kQuantizationVersion = 2;  // ggml's GGML_QNT_VERSION
@@ -52,6 +61,19 @@ Result<ModelShape> model_shape(const gguf::File& f) {
   s.n_head_kv = static_cast<int>(n_head_kv);
   s.n_expert = static_cast<int>(n_expert);
   return s;
+}
+
+// GPTQ of one 2-D tensor: its rows as F32, then the column loop (false: no calibration input).
+Result<bool> quantize_gptq(GptqQuantizer& gptq, const gguf::TensorInfo& t, DType dst_type,
+                           ThreadPool& pool, uint8_t* dst) {
+  const int64_t k = t.ne[0], rows = t.ne[1];
+  std::vector<float> w(static_cast<size_t>(rows * k));  // [rows, k]
+  const size_t in_row = row_size(t.type, k);
+  const ToFloatFn to_f = traits(t.type).to_float;
+  pool.parallel_for(rows, 16, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) to_f(t.data + r * in_row, w.data() + r * k, k);
+  });
+  return gptq.quantize(t.name, w.data(), rows, k, dst_type, dst);
 }
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -91,6 +113,10 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   if (same_file(in, out)) {
     return Error(ErrorCode::kInvalidArgument, "output file is the input file")
         .where(out).hint("choose another output path; quantize never overwrites its input");
+  }
+  if (opt.method == "gptq" && !opt.calibrate) {
+    return Error(ErrorCode::kInvalidArgument, "GPTQ needs calibration text")
+        .hint("pass --calib FILE (e.g. ../shared/data/calibration/groups_merged.txt)");
   }
   QUORUM_ASSIGN_OR_RETURN(gguf::File f, gguf::File::open(in));
   QUORUM_ASSIGN_OR_RETURN(const ModelShape shape, model_shape(f));
@@ -141,6 +167,10 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   }
 
   auto pool = std::make_shared<ThreadPool>(opt.threads > 0 ? opt.threads : default_thread_count());
+  std::shared_ptr<GptqQuantizer> gptq;
+  if (opt.method == "gptq") {
+    gptq = std::make_shared<GptqQuantizer>(f, opt.calibrate, opt.gptq, *pool);
+  }
   QuantizeReport rep;
   rep.n_tensors = descs.size();
   std::vector<std::shared_ptr<std::vector<float>>> imatrix_weights;  // alive until write()
@@ -201,10 +231,15 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
     const DType dst_type = p.type;
     rep.bytes_out += row_size(dst_type, n_per_row) * static_cast<size_t>(t.n_rows());
     QUORUM_TRY(w.add_tensor_lazy(t.name, dst_type, t.ne,
-        [&opt, &t, k, n = descs.size(), dst_type, qw, n_per_row, pool,
+        [&opt, &t, &rep, k, n = descs.size(), dst_type, qw, n_per_row, pool, gptq,
          use_hqq = hqq && hqq_supports(dst_type), hqq_params](uint8_t* dst, size_t) {
           if (opt.on_tensor) opt.on_tensor(k, n, t.name, dst_type);
           const int64_t nrows = t.n_rows();
+          if (gptq && t.ne.size() == 2 && gptq->handles(t.name, dst_type)) {
+            QUORUM_ASSIGN_OR_RETURN(const bool done, quantize_gptq(*gptq, t, dst_type, *pool, dst));
+            rep.n_gptq += done ? 1 : 0;
+            if (done) return Status::ok();
+          }
           const int64_t rows_per_mat = t.ne.size() > 1 ? t.ne[1] : 1;
           const size_t in_row = row_size(t.type, n_per_row), out_row = row_size(dst_type, n_per_row);
           const QuantizeFn qfn = quantize_fn(dst_type);
@@ -238,6 +273,7 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
         .hint("the imatrix was made for a different model");
   }
   QUORUM_TRY(w.write(out));
+  if (gptq) rep.calibration_passes = gptq->passes();
   return rep;
 }
 

@@ -1,8 +1,8 @@
 // `quorum quantize`: converts a GGUF model (F32/F16/BF16 weights) to a quantized GGUF with one of
 // llama.cpp's file-level mixes (quant_mix.h), byte-identical to llama-quantize for the RTN
 // method. Also the registry of quantization methods: "rtn" (round-to-nearest with ggml's scale
-// searches, optionally importance-weighted by an imatrix) and "hqq" (quant/hqq.h); GPTQ/AWQ are
-// meant to register here with their own parameters.
+// searches, optionally importance-weighted by an imatrix), "hqq" (quant/hqq.h) and "gptq"
+// (gptq.h, needs a calibration run); AWQ is meant to register here with its own parameters.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "quant/calibration.h"
+#include "quant/gptq.h"
 #include "quant/quant_mix.h"
 #include "tensor/dtype.h"
 
@@ -39,6 +41,10 @@ struct QuantizeOptions {
   std::string imatrix_path;               // empty: none
   std::vector<std::string> method_params; // "name=value" for the method's declared parameters
   int threads = 0;                        // 0: default_thread_count()
+  // gptq: runs the calibration text through the input model (set by the application, which
+  // links the engine) and the method's parameters.
+  CalibrationRun calibrate;
+  GptqOptions gptq;
   // Called before each tensor is written: (index, count, name, output type).
   std::function<void(size_t, size_t, const std::string&, DType)> on_tensor;
 };
@@ -48,6 +54,8 @@ struct QuantizeReport {
   size_t n_quantized = 0;
   size_t n_fallback = 0;
   size_t n_with_imatrix = 0;
+  size_t n_gptq = 0;        // tensors quantized with GPTQ
+  int calibration_passes = 0;
   uint64_t bytes_in = 0;   // tensor data of the input
   uint64_t bytes_out = 0;  // tensor data of the output
 };

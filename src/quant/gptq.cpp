@@ -1,0 +1,209 @@
+// The GPTQ column loop over GGUF block grids (see gptq.h). Rows are independent once U is known,
+// so each thread runs the whole column loop on its own slice of rows.
+#include "quant/gptq.h"
+
+#include <fmt/format.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <algorithm>
+#include <numeric>
+
+#include "quant/gptq_grid.h"
+#include "tensor/quant_ref.h"
+
+namespace quorum::quant {
+namespace {
+
+using MatD = Eigen::MatrixXd;
+using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
+
+// Everything the row slices share: permutation, U, importance weights, the grid.
+struct Plan {
+  int64_t rows = 0, k = 0, qk = 0, batch = 0;
+  std::vector<int64_t> perm;     // position -> original column
+  std::vector<int64_t> inv;      // original column -> position
+  std::vector<char> dead;        // [k] original order
+  std::vector<float> importance; // [k] original order, RTN weights (empty: none)
+  MatF u;                        // [k, k] upper Cholesky factor of (H + λI)⁻¹, permuted order
+  const BlockGrid* grid = nullptr;
+  QuantizeFn rtn = nullptr;
+  size_t row_bytes = 0;
+};
+
+// U = chol((H + λI)⁻¹)ᵀ-upper, raising λ tenfold while H + λI is not positive definite.
+Status inverse_cholesky(MatD& h, double damp, MatF& u) {
+  const int64_t k = h.rows();
+  const double mean_diag = h.diagonal().mean();
+  double lambda = damp * mean_diag;
+  if (!(lambda > 0)) lambda = 1e-8;
+  for (int attempt = 0; attempt < 8; ++attempt, lambda *= 10) {
+    MatD hd = h;
+    hd.diagonal().array() += lambda;
+    Eigen::LLT<MatD> llt(hd);
+    if (llt.info() != Eigen::Success) continue;
+    MatD hinv = llt.solve(MatD::Identity(k, k));
+    Eigen::LLT<MatD> llt_inv(hinv);
+    if (llt_inv.info() != Eigen::Success) continue;
+    u = llt_inv.matrixU().toDenseMatrix().cast<float>();
+    return Status::ok();
+  }
+  return Error(ErrorCode::kInternal, "GPTQ: the Hessian is not positive definite")
+      .actual(fmt::format("k = {}, mean diag = {:.3g}", k, mean_diag))
+      .hint("raise the damping (--gptq-damp) or use more calibration tokens");
+}
+
+// Rows [r0, r1): the column loop. Writes the rows' blocks into dst.
+void quantize_rows(const Plan& p, const float* w, int64_t r0, int64_t r1, uint8_t* dst) {
+  const int64_t m = r1 - r0, k = p.k, qk = p.qk;
+  if (m <= 0) return;
+  MatF wm(m, k);  // current weights, permuted column order
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t c = p.perm[static_cast<size_t>(i)];
+      wm(r, i) = p.dead[static_cast<size_t>(c)] ? 0.0f : w[(r0 + r) * k + c];
+    }
+  }
+  const auto mk = static_cast<size_t>(m * k);
+  std::vector<float> ga(mk), gb(mk);  // grid of every weight [m, k], original order
+  std::vector<uint8_t> codes(mk);     // [m, k], original order
+  std::vector<char> have_grid(static_cast<size_t>(k / qk), 0);
+  MatF err(m, p.batch);
+  std::vector<float> seg(static_cast<size_t>(qk));
+  std::vector<uint8_t> scratch;
+  std::vector<float> values;
+
+  for (int64_t i1 = 0; i1 < k; i1 += p.batch) {
+    const int64_t i2 = std::min(i1 + p.batch, k), nb = i2 - i1;
+    err.setZero();
+    for (int64_t i = i1; i < i2; ++i) {
+      const int64_t c = p.perm[static_cast<size_t>(i)];
+      const int64_t g = c / qk;
+      if (!have_grid[static_cast<size_t>(g)]) {
+        // The block's current weights: columns of this batch are up to date; later columns
+        // still lack this batch's pending update for the columns done so far.
+        for (int64_t r = 0; r < m; ++r) {
+          for (int64_t t = 0; t < qk; ++t) {
+            const int64_t pos = p.inv[static_cast<size_t>(g * qk + t)];
+            float v = wm(r, pos);
+            if (pos >= i2 && i > i1) {
+              v -= err.row(r).head(i - i1).dot(p.u.col(pos).segment(i1, i - i1));
+            }
+            seg[static_cast<size_t>(t)] = v;
+          }
+          uint8_t* blk = dst + (r0 + r) * p.row_bytes + g * p.grid->block_bytes();
+          p.rtn(seg.data(), blk, 1, qk, p.importance.empty() ? nullptr : &p.importance[g * qk]);
+          const size_t off = static_cast<size_t>(r * k + g * qk);
+          p.grid->grid(blk, &ga[off], &gb[off], scratch, values);
+        }
+        have_grid[static_cast<size_t>(g)] = 1;
+      }
+      const float d = p.u(i, i);
+      for (int64_t r = 0; r < m; ++r) {
+        const size_t at = static_cast<size_t>(r * k + c);
+        float q = 0;
+        codes[at] = p.grid->round(wm(r, i), ga[at], gb[at], &q);
+        err(r, i - i1) = (wm(r, i) - q) / d;
+      }
+      if (i + 1 < i2) {
+        wm.block(0, i + 1, m, i2 - i - 1).noalias() -=
+            err.col(i - i1) * p.u.row(i).segment(i + 1, i2 - i - 1);
+      }
+    }
+    if (i2 < k) {
+      wm.rightCols(k - i2).noalias() -= err.leftCols(nb) * p.u.block(i1, i2, nb, k - i2);
+    }
+  }
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t g = 0; g < k / qk; ++g) {
+      p.grid->pack(&codes[static_cast<size_t>(r * k + g * qk)],
+                   dst + (r0 + r) * p.row_bytes + g * p.grid->block_bytes());
+    }
+  }
+}
+
+}  // namespace
+
+Status gptq_quantize(const float* w, int64_t rows, int64_t k, const Hessian& h, DType type,
+                     const GptqOptions& o, uint8_t* dst, ThreadPool& pool) {
+  Plan p;
+  p.grid = BlockGrid::find(type);
+  p.rtn = quantize_fn(type);
+  if (p.grid == nullptr || p.rtn == nullptr) {
+    return Error(ErrorCode::kUnsupported, "GPTQ cannot round to this type")
+        .actual(dtype_name(type)).hint("use --method rtn for this type");
+  }
+  p.qk = p.grid->block_size();
+  if (rows <= 0 || k <= 0 || k % p.qk != 0 || h.k != k ||
+      h.sum.size() != static_cast<size_t>(k * k)) {
+    return Error(ErrorCode::kInvalidArgument, "GPTQ: tensor and Hessian shapes do not fit")
+        .expected(fmt::format("row length a multiple of {} and a {}x{} Hessian", p.qk, k, k))
+        .actual(fmt::format("rows {}, k {}, Hessian k {}", rows, k, h.k));
+  }
+  if (h.n <= 0) {
+    return Error(ErrorCode::kInvalidArgument, "GPTQ: no calibration rows for this input");
+  }
+  if (o.block_size <= 0 || !(o.damp >= 0)) {
+    return Error(ErrorCode::kInvalidArgument, "GPTQ: bad parameters")
+        .actual(fmt::format("block size {}, damp {}", o.block_size, o.damp));
+  }
+  p.rows = rows;
+  p.k = k;
+  p.batch = o.block_size;
+  p.row_bytes = row_size(type, k);
+
+  // H = 2/n Σ x xᵀ (symmetric from the lower triangle), in double.
+  MatD hd(k, k);
+  const double scale = 2.0 / static_cast<double>(h.n);
+  for (int64_t j = 0; j < k; ++j) {
+    for (int64_t i = j; i < k; ++i) {
+      const double v = scale * h.sum[static_cast<size_t>(j * k + i)];
+      hd(i, j) = v;
+      hd(j, i) = v;
+    }
+  }
+  p.dead.assign(static_cast<size_t>(k), 0);
+  double mean_diag = 0;
+  for (int64_t i = 0; i < k; ++i) mean_diag += hd(i, i) / static_cast<double>(k);
+  if (o.hessian_weights) {
+    // diag H as importance (an imatrix up to a factor), floored so no block has all-zero weights.
+    p.importance.resize(static_cast<size_t>(k));
+    for (int64_t i = 0; i < k; ++i) {
+      p.importance[static_cast<size_t>(i)] = static_cast<float>(hd(i, i) + 1e-3 * mean_diag + 1e-12);
+    }
+  }
+  for (int64_t i = 0; i < k; ++i) {
+    if (hd(i, i) == 0) {
+      hd(i, i) = 1;
+      p.dead[static_cast<size_t>(i)] = 1;
+    }
+  }
+  p.perm.resize(static_cast<size_t>(k));
+  std::iota(p.perm.begin(), p.perm.end(), 0);
+  if (o.act_order) {
+    std::stable_sort(p.perm.begin(), p.perm.end(),
+                     [&](int64_t a, int64_t b) { return hd(a, a) > hd(b, b); });
+    MatD hp(k, k);
+    for (int64_t j = 0; j < k; ++j) {
+      for (int64_t i = 0; i < k; ++i) {
+        hp(i, j) = hd(p.perm[static_cast<size_t>(i)], p.perm[static_cast<size_t>(j)]);
+      }
+    }
+    hd.swap(hp);
+  }
+  p.inv.resize(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) p.inv[static_cast<size_t>(p.perm[static_cast<size_t>(i)])] = i;
+  QUORUM_TRY(inverse_cholesky(hd, o.damp, p.u));
+  hd.resize(0, 0);
+
+  // One slice of rows per thread (at least 16 rows each).
+  const int64_t n_slices = std::max<int64_t>(1, std::min<int64_t>(pool.size(), rows / 16));
+  pool.parallel_for(n_slices, 1, [&](int64_t s0, int64_t s1, int) {
+    for (int64_t s = s0; s < s1; ++s) {
+      quantize_rows(p, w, rows * s / n_slices, rows * (s + 1) / n_slices, dst);
+    }
+  });
+  return Status::ok();
+}
+
+}  // namespace quorum::quant

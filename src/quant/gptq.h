@@ -1,0 +1,103 @@
+// GPTQ (Frantar, Ashkboos, Hoefler, Alistarh 2022, "GPTQ: Accurate Post-Training Quantization
+// for Generative Pre-trained Transformers", arXiv:2210.17323) with GGUF block formats as the
+// rounding grid, so the result is an ordinary GGUF tensor.
+//
+// Per linear layer W (rows, k) with calibration inputs X (n, k):
+//   H = 2/n · XᵀX; dead columns (H_ii = 0) get H_ii = 1 and W[:, i] = 0; optional act-order
+//   (columns by decreasing H_ii, undone when the result is stored); λ = damp · mean(diag H);
+//   U = chol((H + λI)⁻¹) upper. Columns are quantized one at a time: q = round(w), the error
+//   e = (w - q) / U_ii is propagated to the not-yet-quantized columns, W[:, j>i] -= e · U[i, j],
+//   lazily: inside a batch of `block_size` columns at once, to the rest after each batch.
+// The rounding: when a column first touches a GGUF block (32 or 256 columns of a row), the
+// block's scales and mins are chosen by the type's RTN quantizer (quant_ref.h) on the block's
+// current, error-updated weights (weighted by diag H, like an imatrix, unless disabled); each
+// weight is then rounded to that block's grid (gptq_grid.h) and the codes are packed into it.
+//
+// The Hessians come from calibration text through the engine (quant/calibration.h). They are
+// collected for a window of layers at a time, so their memory stays under max_hessian_bytes
+// (a 1B model: 16 layers x ~320 MiB in float would not fit next to the weights).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "io/gguf.h"
+#include "quant/calibration.h"
+#include "tensor/dtype.h"
+
+namespace quorum::quant {
+
+struct GptqOptions {
+  double damp = 0.01;           // λ = damp · mean(diag H) (percdamp)
+  int64_t block_size = 128;     // lazy-batch width (columns)
+  bool act_order = false;       // quantize columns by decreasing H_ii
+  bool hessian_weights = true;  // RTN picks block scales weighted by diag H
+  uint64_t max_hessian_bytes = 2ull << 30;  // Hessians held at once (float, k x k per input)
+};
+
+// Σ x xᵀ over calibration rows of one linear input (shared by the weights that multiply it).
+struct Hessian {
+  int64_t k = 0;
+  int64_t n = 0;           // rows accumulated
+  std::vector<float> sum;  // [k, k] column-major; the lower triangle is valid
+};
+
+// Quantizes w [rows, k] (row-major F32) to `type` (which must have a BlockGrid) with GPTQ,
+// writing rows * row_size(type, k) bytes to dst. Errors: bad shapes, unsupported type, a
+// Hessian that stays indefinite after raising the damping.
+Status gptq_quantize(const float* w, int64_t rows, int64_t k, const Hessian& h, DType type,
+                     const GptqOptions& options, uint8_t* dst, ThreadPool& pool);
+
+// Accumulates Hessians of the linear inputs of selected layers (-1 = output.weight).
+class HessianCollector : public ActivationObserver {
+ public:
+  HessianCollector(std::vector<int64_t> layers, ThreadPool& pool);
+  void on_linear_input(const LinearInput& input) override;
+  // The Hessian of a weight's input; nullptr if it was not observed.
+  const Hessian* find(const std::string& weight_name) const;
+  uint64_t bytes() const;
+
+ private:
+  std::vector<int64_t> layers_;
+  ThreadPool& pool_;
+  std::map<std::string, std::shared_ptr<Hessian>> by_weight_;
+};
+
+// The GPTQ step of `quorum quantize --method gptq`: holds the calibration run and the Hessians
+// of the current window of layers, collecting the next window when a tensor outside it comes.
+class GptqQuantizer {
+ public:
+  GptqQuantizer(const gguf::File& file, CalibrationRun run, GptqOptions options,
+                ThreadPool& pool);
+  // Whether `name` (to be stored as `type`) is quantized with GPTQ (a 2-D weight the forward
+  // pass multiplies, and a type with a grid); otherwise the caller uses RTN.
+  bool handles(const std::string& name, DType type) const;
+  // GPTQ of tensor `name`: w [rows, k] F32 -> dst. False (dst untouched) when the calibration
+  // pass never saw the weight's input; the caller then uses RTN.
+  Result<bool> quantize(const std::string& name, const float* w, int64_t rows, int64_t k, DType type,
+                  uint8_t* dst);
+  int passes() const { return passes_; }
+
+ private:
+  Status load_window(int64_t layer);
+
+  CalibrationRun run_;
+  GptqOptions options_;
+  ThreadPool& pool_;
+  std::map<int64_t, uint64_t> layer_bytes_;  // Hessian bytes per layer (-1 = output)
+  std::unique_ptr<HessianCollector> window_;
+  std::vector<int64_t> window_layers_;
+  int passes_ = 0;
+};
+
+// Layer of a weight the engine observes: N for "blk.N.*", -1 for "output.weight"; nullopt
+// otherwise (embeddings, norms).
+std::optional<int64_t> observed_layer(const std::string& weight_name);
+
+}  // namespace quorum::quant
