@@ -55,7 +55,9 @@ Measured measure(const std::string& model_rel, FileType ftype, const std::string
   auto rep = quantize_gguf(in, out, qo);
   EXPECT_TRUE(rep.is_ok()) << rep.status().to_string();
   if (!rep) return {};
-  if (method == "gptq") EXPECT_GT(rep->n_gptq, 0u);
+  if (method == "gptq") {
+    EXPECT_GT(rep->n_gptq, 0u);
+  }
   auto test = Model::load(out);
   EXPECT_TRUE(test.is_ok()) << test.status().to_string();
   if (!test) return {};
