@@ -165,9 +165,10 @@ TEST(QuantMix, FileTypeNamesAndOrder) {
 
 TEST(Quantize, MethodRegistryListsRtn) {
   ASSERT_NE(find_quant_method("rtn"), nullptr);
-  EXPECT_EQ(find_quant_method("gptq"), nullptr);
+  ASSERT_NE(find_quant_method("gptq"), nullptr);
+  EXPECT_EQ(find_quant_method("no-such-method"), nullptr);
   QuantizeOptions opt;
-  opt.method = "gptq";
+  opt.method = "no-such-method";
   auto r = quantize_gguf("a.gguf", "b.gguf", opt);
   EXPECT_FALSE(r);
 }
