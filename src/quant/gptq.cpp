@@ -31,21 +31,27 @@ struct Plan {
   size_t row_bytes = 0;
 };
 
-// U = chol((H + λI)⁻¹)ᵀ-upper, raising λ tenfold while H + λI is not positive definite.
+// U = the upper Cholesky factor of (H + λI)⁻¹, raising λ tenfold while H + λI is not positive
+// definite. With J the reversal permutation and J(H + λI)J = L Lᵀ, R = J L J is upper and
+// H + λI = R Rᵀ, so (H + λI)⁻¹ = R⁻ᵀ R⁻¹ and U = R⁻¹: one Cholesky and one triangular inverse,
+// in place in `h` (destroyed) plus one k x k matrix.
 Status inverse_cholesky(MatD& h, double damp, MatF& u) {
   const int64_t k = h.rows();
-  const double mean_diag = h.diagonal().mean();
+  h.reverseInPlace();  // J H J
+  const Eigen::VectorXd diag = h.diagonal();
+  const double mean_diag = diag.mean();
   double lambda = damp * mean_diag;
   if (!(lambda > 0)) lambda = 1e-8;
   for (int attempt = 0; attempt < 8; ++attempt, lambda *= 10) {
-    MatD hd = h;
-    hd.diagonal().array() += lambda;
-    Eigen::LLT<MatD> llt(hd);
+    // The in-place factorization overwrites the lower triangle only: restore it from the upper.
+    h.triangularView<Eigen::StrictlyLower>() = h.transpose().triangularView<Eigen::StrictlyLower>();
+    h.diagonal() = diag.array() + lambda;
+    Eigen::LLT<Eigen::Ref<MatD>> llt(h);
     if (llt.info() != Eigen::Success) continue;
-    MatD hinv = llt.solve(MatD::Identity(k, k));
-    Eigen::LLT<MatD> llt_inv(hinv);
-    if (llt_inv.info() != Eigen::Success) continue;
-    u = llt_inv.matrixU().toDenseMatrix().cast<float>();
+    h.reverseInPlace();  // lower L -> upper R = J L J
+    MatD r_inv = MatD::Identity(k, k);
+    h.triangularView<Eigen::Upper>().solveInPlace(r_inv);
+    u = r_inv.triangularView<Eigen::Upper>().toDenseMatrix().cast<float>();
     return Status::ok();
   }
   return Error(ErrorCode::kInternal, "GPTQ: the Hessian is not positive definite")
