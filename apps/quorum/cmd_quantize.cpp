@@ -1,5 +1,5 @@
 // `quorum quantize IN OUT TYPE [--tensor-type P=T ...] [--imatrix F] [--threads N]
-//  [--method rtn|gptq] [--calib F] [--calib-tokens N] [--gptq-damp X] [--gptq-block N]
+//  [--method rtn|gptq|awq] [--calib F] [--calib-tokens N] [--gptq-damp X] [--gptq-block N]
 //  [--act-order]`: writes a quantized copy of a GGUF model with one of llama.cpp's mixes
 // (byte-identical to llama-quantize for the same type with rtn); a per-tensor progress bar goes
 // to stderr. GPTQ runs the calibration text through the input model with the engine.
@@ -23,6 +23,8 @@ RunFn setup_quantize(CLI::App& sub) {
     std::string calib;
     int64_t calib_tokens = 8192;
     quant::GptqOptions gptq;
+    quant::AwqOptions awq;
+    bool awq_no_clip = false;
   };
   auto o = std::make_shared<Opts>();
   std::string types_help = "File type (mix):";
@@ -39,14 +41,17 @@ RunFn setup_quantize(CLI::App& sub) {
   sub.add_option("--param", o->params,
                  "Method parameter NAME=VALUE (see --list), e.g. --param iterations=40; repeatable");
   sub.add_flag("--list", o->list, "List the file types and methods and exit");
-  sub.add_option("--calib", o->calib, "Calibration text for gptq (never the evaluation text)");
-  sub.add_option("--calib-tokens", o->calib_tokens, "Calibration tokens for gptq (chunks of 512)")
+  sub.add_option("--calib", o->calib, "Calibration text for gptq/awq (never the evaluation text)");
+  sub.add_option("--calib-tokens", o->calib_tokens, "Calibration tokens for gptq/awq (chunks of 512)")
       ->capture_default_str();
   sub.add_option("--gptq-damp", o->gptq.damp, "GPTQ damping: lambda = damp * mean(diag H)")
       ->capture_default_str();
   sub.add_option("--gptq-block", o->gptq.block_size, "GPTQ lazy-batch width (columns)")
       ->capture_default_str();
   sub.add_flag("--act-order", o->gptq.act_order, "GPTQ: columns by decreasing Hessian diagonal");
+  sub.add_option("--awq-grid", o->awq.grid, "AWQ: alpha grid points over [0, 1)")
+      ->capture_default_str()->check(CLI::Range(1, 1000));
+  sub.add_flag("--awq-no-clip", o->awq_no_clip, "AWQ: no per-group range shrink search");
   return [o]() -> int {
     if (o->list) {
       fmt::print("file types:\n");
@@ -79,7 +84,9 @@ RunFn setup_quantize(CLI::App& sub) {
     opt.method_params = o->params;
     opt.threads = o->threads;
     opt.gptq = o->gptq;
-    if (o->method == "gptq") {
+    opt.awq = o->awq;
+    opt.awq.clip = !o->awq_no_clip;
+    if (o->method == "gptq" || o->method == "awq") {
       // The input model through the engine, for the calibration passes (read-only).
       auto model = Model::load(o->in);
       if (!model) return report_error(model.status());
@@ -114,6 +121,14 @@ RunFn setup_quantize(CLI::App& sub) {
     if (o->method == "gptq") {
       fmt::print("gptq: {} tensors, {} calibration passes\n", rep->n_gptq,
                  rep->calibration_passes);
+    }
+    for (const auto& g : rep->awq_groups) {
+      if (g.applied) {
+        fmt::print("awq: {:<16} alpha {:.2f}  calibration error {:.4g} -> {:.4g} (rtn -> awq)\n",
+                   g.name, g.alpha, g.error_rtn, g.error_awq);
+      } else {
+        fmt::print("awq: {:<16} skipped: {}\n", g.name, g.note);
+      }
     }
     return 0;
   };

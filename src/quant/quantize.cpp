@@ -42,6 +42,15 @@ const std::vector<QuantMethod> kMethods = {
       {"gptq-damp", "0.01", "damping: lambda = damp * mean(diag H)"},
       {"gptq-block", "128", "lazy-batch width in columns"},
       {"act-order", "false", "quantize columns by decreasing Hessian diagonal"}}},
+    {"awq",
+     "AWQ: per-input-channel scales s = mean|x|^alpha searched on calibration activations for "
+     "each group of layers sharing an input (real GGUF quantizer in the loop), folded into the "
+     "preceding norm / rows; optional clip search; then RTN of any type",
+     "Lin et al. 2024, AWQ, arXiv:2306.00978",
+     {{"calib", "", "calibration text file (required)"},
+      {"calib-tokens", "8192", "calibration tokens (chunks of 512)"},
+      {"awq-grid", "20", "alpha grid points over [0, 1)"},
+      {"awq-clip", "true", "search a per-group range shrink (max |w| x r, r in [0.5, 1])"}}},
 };
 
 constexpr uint32_t kQuantizationVersion = 2;  // ggml's GGML_QNT_VERSION
@@ -114,8 +123,10 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
     return Error(ErrorCode::kInvalidArgument, "output file is the input file")
         .where(out).hint("choose another output path; quantize never overwrites its input");
   }
-  if (opt.method == "gptq" && !opt.calibrate) {
-    return Error(ErrorCode::kInvalidArgument, "GPTQ needs calibration text")
+  if ((opt.method == "gptq" || opt.method == "awq") && !opt.calibrate) {
+    return Error(ErrorCode::kInvalidArgument,
+                 (opt.method == "gptq" ? std::string("GPTQ") : std::string("AWQ")) +
+                     " needs calibration text")
         .hint("pass --calib FILE (e.g. ../shared/data/calibration/groups_merged.txt)");
   }
   QUORUM_ASSIGN_OR_RETURN(gguf::File f, gguf::File::open(in));
@@ -150,6 +161,32 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   QUORUM_ASSIGN_OR_RETURN(const std::vector<TensorPlan> plans,
                           plan_mix(opt.ftype, shape, descs, overrides, imatrix != nullptr));
 
+  // Weight-transforming methods: F32 replacements of some input tensors.
+  TensorOverrides replaced;
+  if (opt.overrides) replaced = *opt.overrides;
+  QuantizeReport rep;
+  if (opt.method == "awq") {
+    auto awq_pool = std::make_shared<ThreadPool>(opt.threads > 0 ? opt.threads : default_thread_count());
+    AwqCollector collector(awq_pool.get());
+    QUORUM_TRY(opt.calibrate(collector));
+    std::map<std::string, DType> types;
+    for (size_t k = 0; k < descs.size(); ++k) {
+      if (plans[k].quantize) types[descs[k].name] = plans[k].type;
+    }
+    QUORUM_ASSIGN_OR_RETURN(AwqResult awq, awq_search(f, types, collector.stats(), opt.awq, *awq_pool));
+    for (auto& [name, data] : awq.overrides) replaced[name] = data;
+    rep.awq_groups = std::move(awq.groups);
+  }
+  for (const auto& [name, data] : replaced) {
+    const gguf::TensorInfo* t = f.find_tensor(name);
+    if (!t || static_cast<int64_t>(data->size()) != t->n_elements()) {
+      return Error(ErrorCode::kInvalidArgument, "a tensor replacement does not match the model")
+          .where(in + ": tensor '" + name + "'")
+          .expected(t ? fmt::format("{} values", t->n_elements()) : std::string("a tensor of the model"))
+          .actual(fmt::format("{} values", data->size()));
+    }
+  }
+
   gguf::Writer w;
   w.set_alignment(f.alignment());
   w.copy_metadata(f);
@@ -171,7 +208,6 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   if (opt.method == "gptq") {
     gptq = std::make_shared<GptqQuantizer>(f, opt.calibrate, opt.gptq, *pool);
   }
-  QuantizeReport rep;
   rep.n_tensors = descs.size();
   std::vector<std::shared_ptr<std::vector<float>>> imatrix_weights;  // alive until write()
   for (size_t k = 0; k < descs.size(); ++k) {
@@ -179,12 +215,23 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
     const TensorPlan& p = plans[k];
     rep.bytes_in += t.nbytes;
     rep.n_fallback += p.fallback ? 1 : 0;
+    const auto ov_it = replaced.find(t.name);
+    const std::shared_ptr<const std::vector<float>> ov =
+        ov_it == replaced.end() ? nullptr : ov_it->second;
     if (!p.quantize) {
       rep.bytes_out += t.nbytes;
+      if (ov && !traits(t.type).from_float) {
+        return Error(ErrorCode::kUnsupported, "cannot write a replaced tensor in its type")
+            .where(in + ": tensor '" + t.name + "'").actual(dtype_name(t.type));
+      }
       QUORUM_TRY(w.add_tensor_lazy(t.name, t.type, t.ne,
-          [&opt, &t, k, n = descs.size()](uint8_t* dst, size_t nbytes) {
+          [&opt, &t, k, n = descs.size(), ov](uint8_t* dst, size_t nbytes) {
             if (opt.on_tensor) opt.on_tensor(k, n, t.name, t.type);
-            std::memcpy(dst, t.data, nbytes);
+            if (ov) {
+              traits(t.type).from_float(ov->data(), dst, t.n_elements());  // 1-D/plain: one row
+            } else {
+              std::memcpy(dst, t.data, nbytes);
+            }
             return Status::ok();
           }));
       continue;
@@ -231,7 +278,7 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
     const DType dst_type = p.type;
     rep.bytes_out += row_size(dst_type, n_per_row) * static_cast<size_t>(t.n_rows());
     QUORUM_TRY(w.add_tensor_lazy(t.name, dst_type, t.ne,
-        [&opt, &t, &rep, k, n = descs.size(), dst_type, qw, n_per_row, pool, gptq,
+        [&opt, &t, &rep, k, n = descs.size(), dst_type, qw, n_per_row, pool, gptq, ov,
          use_hqq = hqq && hqq_supports(dst_type), hqq_params](uint8_t* dst, size_t) {
           if (opt.on_tensor) opt.on_tensor(k, n, t.name, dst_type);
           const int64_t nrows = t.n_rows();
@@ -248,7 +295,11 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
           pool->parallel_for(nrows, 16, [&](int64_t r0, int64_t r1, int) {
             std::vector<float> buf(static_cast<size_t>(n_per_row));
             for (int64_t r = r0; r < r1; ++r) {
-              to_f(t.data + r * in_row, buf.data(), n_per_row);
+              if (ov) {
+                std::memcpy(buf.data(), ov->data() + r * n_per_row, n_per_row * sizeof(float));
+              } else {
+                to_f(t.data + r * in_row, buf.data(), n_per_row);
+              }
               uint8_t* o = dst + r * out_row;
               if (use_hqq) {
                 quantize_hqq(dst_type, buf.data(), o, 1, n_per_row, hqq_params);

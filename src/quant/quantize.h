@@ -2,7 +2,7 @@
 // llama.cpp's file-level mixes (quant_mix.h), byte-identical to llama-quantize for the RTN
 // method. Also the registry of quantization methods: "rtn" (round-to-nearest with ggml's scale
 // searches, optionally importance-weighted by an imatrix), "hqq" (quant/hqq.h) and "gptq"
-// (gptq.h, needs a calibration run); AWQ is meant to register here with its own parameters.
+// (gptq.h) and "awq" (awq.h), which need a calibration run.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "quant/calibration.h"
 #include "quant/gptq.h"
+#include "quant/awq.h"
 #include "quant/quant_mix.h"
 #include "tensor/dtype.h"
 
@@ -45,6 +46,10 @@ struct QuantizeOptions {
   // links the engine) and the method's parameters.
   CalibrationRun calibrate;
   GptqOptions gptq;
+  AwqOptions awq;                          // awq: scale/clip search grids
+  // F32 replacements of input tensors (same element count), used instead of the file's data:
+  // what weight-transforming methods produce (AWQ's folded scales); tests use it directly.
+  const TensorOverrides* overrides = nullptr;
   // Called before each tensor is written: (index, count, name, output type).
   std::function<void(size_t, size_t, const std::string&, DType)> on_tensor;
 };
@@ -58,6 +63,7 @@ struct QuantizeReport {
   int calibration_passes = 0;
   uint64_t bytes_in = 0;   // tensor data of the input
   uint64_t bytes_out = 0;  // tensor data of the output
+  std::vector<AwqGroupReport> awq_groups;  // awq: per group, chosen α and calibration errors
 };
 
 // Reads `in`, writes `out` (atomically). Refuses out == in; never modifies the input.

@@ -14,6 +14,7 @@
 #include "core/progress.h"
 #include "core/thread_pool.h"
 #include "engine/bench.h"
+#include "engine/calibrate.h"
 #include "engine/perplexity.h"
 #include "eval/metrics.h"
 #include "io/gguf.h"
@@ -63,25 +64,81 @@ Result<SizeInfo> size_info(const std::string& path) {
   return s;
 }
 
+Result<double> param_number(const StudyConfig& c, const StudyMethod& me, const std::string& k,
+                            const std::string& v) {
+  try {
+    size_t used = 0;
+    const double d = std::stod(v, &used);
+    if (used == v.size()) return d;
+  } catch (const std::exception&) {
+  }
+  return Error(ErrorCode::kInvalidArgument, fmt::format("parameter '{}' of method '{}' must be a number", k, me.name))
+      .where(fmt::format("{}:{}", c.source, me.line)).actual(v);
+}
+
+Result<bool> param_bool(const StudyConfig& c, const StudyMethod& me, const std::string& k,
+                        const std::string& v) {
+  if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
+  if (v == "false" || v == "off" || v == "no" || v == "0") return false;
+  return Error(ErrorCode::kInvalidArgument, fmt::format("parameter '{}' of method '{}' must be true or false", k, me.name))
+      .where(fmt::format("{}:{}", c.source, me.line)).actual(v);
+}
+
+bool needs_calibration(const std::string& method) {
+  const quant::QuantMethod* qm = quant::find_quant_method(method);
+  if (!qm) return false;
+  for (const auto& p : qm->params) {
+    if (std::string(p.name) == "calib") return true;
+  }
+  return false;
+}
+
 // How a quantized file was made; a cached file is reused only when its recipe is the same.
 json recipe_of(const StudyConfig& c, const StudyModel& m, const StudyMethod& me, const StudyLevel& l) {
   std::error_code ec;
   json r = {{"source", m.path}, {"source_bytes", fs::file_size(m.path, ec)}, {"method", me.name},
             {"params", me.params}, {"level", l.name}};
-  const quant::QuantMethod* qm = quant::find_quant_method(me.name);
-  bool calib = false;
-  if (qm) {
-    for (const auto& p : qm->params) calib |= std::string(p.name).rfind("calib", 0) == 0;
-  }
-  if (calib) {
+  if (needs_calibration(me.name)) {
     r["calibration"] = c.calib_path;
     r["calibration_tokens"] = c.calib_tokens;
   }
   return r;
 }
 
+// Everything measured about one model's quantized files (and the original).
+struct ModelContext {
+  std::shared_ptr<const Model> base;
+  std::shared_ptr<const tokenizer::Tokenizer> tok;
+  std::vector<int32_t> tokens;
+  PerplexityOptions popts;
+};
+
+Result<ModelContext> open_model(const StudyConfig& c, const StudyModel& m, const std::string& text) {
+  ModelContext mc;
+  QUORUM_ASSIGN_OR_RETURN(mc.base, Model::load(m.path));
+  QUORUM_ASSIGN_OR_RETURN(mc.tok, tokenizer::Tokenizer::from_gguf(mc.base->file()));
+  const auto& tok = mc.tok;
+  // Only the text the chunks need is tokenized (cut at a line end; the cut never reaches a
+  // scored chunk), so a study of 20 chunks does not tokenize the whole corpus.
+  std::string_view view(text);
+  if (c.ppl_chunks > 0) {
+    const size_t want = static_cast<size_t>(c.ppl_chunks * c.ppl_ctx) * 16;
+    if (want < view.size()) {
+      const size_t nl = view.find('\n', want);
+      if (nl != std::string_view::npos) view = view.substr(0, nl + 1);
+    }
+  }
+  mc.tokens = tok->encode(view, tok->add_bos(), false);
+  mc.popts.n_ctx = c.ppl_ctx;
+  mc.popts.n_chunks = c.ppl_chunks;
+  mc.popts.add_bos = tok->add_bos();
+  mc.popts.bos_id = tok->bos();
+  return mc;
+}
+
 Result<quant::QuantizeOptions> quantize_options(const StudyConfig& c, const StudyMethod& me,
-                                                const StudyLevel& l) {
+                                                const StudyLevel& l, const ModelContext& mc,
+                                                const std::shared_ptr<ThreadPool>& pool) {
   quant::QuantizeOptions o;
   o.method = me.name;
   o.ftype = l.ftype;
@@ -89,18 +146,51 @@ Result<quant::QuantizeOptions> quantize_options(const StudyConfig& c, const Stud
   for (const auto& [k, v] : me.params) {
     if (k == "imatrix") {
       o.imatrix_path = v;
-    } else {
+    } else if (k == "gptq-damp") {
+      QUORUM_ASSIGN_OR_RETURN(o.gptq.damp, param_number(c, me, k, v));
+    } else if (k == "gptq-block") {
+      QUORUM_ASSIGN_OR_RETURN(const double b, param_number(c, me, k, v));
+      o.gptq.block_size = static_cast<int64_t>(b);
+    } else if (k == "act-order") {
+      QUORUM_ASSIGN_OR_RETURN(o.gptq.act_order, param_bool(c, me, k, v));
+    } else if (k == "awq-grid") {
+      QUORUM_ASSIGN_OR_RETURN(const double g, param_number(c, me, k, v));
+      o.awq.grid = static_cast<int>(g);
+    } else if (k == "awq-clip") {
+      QUORUM_ASSIGN_OR_RETURN(o.awq.clip, param_bool(c, me, k, v));
+    } else if (k != "calib" && k != "calib-tokens") {
       return Error(ErrorCode::kUnsupported,
                    fmt::format("the study cannot pass parameter '{}' to method '{}'", k, me.name))
-          .where(c.source);
+          .where(fmt::format("{}:{}", c.source, me.line));
     }
+  }
+  if (needs_calibration(me.name)) {
+    std::string path = c.calib_path;
+    int64_t n_tokens = c.calib_tokens;
+    if (auto it = me.params.find("calib"); it != me.params.end()) path = it->second;
+    if (auto it = me.params.find("calib-tokens"); it != me.params.end()) {
+      QUORUM_ASSIGN_OR_RETURN(const double t, param_number(c, me, "calib-tokens", it->second));
+      n_tokens = static_cast<int64_t>(t);
+    }
+    QUORUM_ASSIGN_OR_RETURN(const std::string text, read_text(path, "calibration text"));
+    CalibrationOptions co;
+    co.n_ctx = std::min<int64_t>(512, mc.base->hparams().n_ctx_train);
+    co.n_chunks = std::max<int64_t>(1, n_tokens / co.n_ctx);
+    co.add_bos = mc.popts.add_bos;
+    co.bos_id = mc.popts.bos_id;
+    std::vector<int32_t> tokens = mc.tok->encode(text, mc.popts.add_bos, false);
+    QUORUM_TRY(calibration_chunks(static_cast<int64_t>(tokens.size()), co).status());
+    SessionOptions so;
+    so.pool = pool;
+    o.calibrate = make_calibration_run(mc.base, std::move(tokens), co, so);
   }
   return o;
 }
 
 // Quantizes unless an identical recipe's file is already there. Returns the quantization time
 // (of the run that made the file) and whether it was cached.
-Status quantize_cached(const StudyConfig& c, RunRecord& r, ProgressBar* bar, const std::string& step) {
+Status quantize_cached(const StudyConfig& c, const ModelContext& mc, RunRecord& r,
+                       const std::shared_ptr<ThreadPool>& pool, ProgressBar* bar, const std::string& step) {
   const json recipe = recipe_of(c, *r.model, *r.method, *r.level);
   const std::string sidecar = r.file + ".json";
   std::error_code ec;
@@ -113,7 +203,7 @@ Status quantize_cached(const StudyConfig& c, RunRecord& r, ProgressBar* bar, con
       return Status::ok();
     }
   }
-  QUORUM_ASSIGN_OR_RETURN(quant::QuantizeOptions opt, quantize_options(c, *r.method, *r.level));
+  QUORUM_ASSIGN_OR_RETURN(quant::QuantizeOptions opt, quantize_options(c, *r.method, *r.level, mc, pool));
   if (bar) {
     opt.on_tensor = [bar, &step](size_t i, size_t n, const std::string&, DType) {
       bar->set_label(fmt::format("{}: quantize {}/{}", step, i + 1, n));
@@ -148,35 +238,6 @@ Result<json> measure_speed(const StudyConfig& c, std::shared_ptr<const Model> mo
     j[key + "_test"] = f.test;
   }
   return j;
-}
-
-// Everything measured about one model's quantized files (and the original).
-struct ModelContext {
-  std::shared_ptr<const Model> base;
-  std::vector<int32_t> tokens;
-  PerplexityOptions popts;
-};
-
-Result<ModelContext> open_model(const StudyConfig& c, const StudyModel& m, const std::string& text) {
-  ModelContext mc;
-  QUORUM_ASSIGN_OR_RETURN(mc.base, Model::load(m.path));
-  QUORUM_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::from_gguf(mc.base->file()));
-  // Only the text the chunks need is tokenized (cut at a line end; the cut never reaches a
-  // scored chunk), so a study of 20 chunks does not tokenize the whole corpus.
-  std::string_view view(text);
-  if (c.ppl_chunks > 0) {
-    const size_t want = static_cast<size_t>(c.ppl_chunks * c.ppl_ctx) * 16;
-    if (want < view.size()) {
-      const size_t nl = view.find('\n', want);
-      if (nl != std::string_view::npos) view = view.substr(0, nl + 1);
-    }
-  }
-  mc.tokens = tok->encode(view, tok->add_bos(), false);
-  mc.popts.n_ctx = c.ppl_ctx;
-  mc.popts.n_chunks = c.ppl_chunks;
-  mc.popts.add_bos = tok->add_bos();
-  mc.popts.bos_id = tok->bos();
-  return mc;
 }
 
 Status measure_run(const StudyConfig& c, const ModelContext& mc, RunRecord& r,
@@ -284,12 +345,7 @@ Result<json> run_quant_study(const StudyConfig& c, const StudyOptions& options,
   }
   QUORUM_ASSIGN_OR_RETURN(const std::string text, read_text(c.ppl_path, "perplexity text"));
   for (const StudyMethod& me : c.methods) {
-    const quant::QuantMethod* qm = quant::find_quant_method(me.name);
-    bool calib = false;
-    if (qm) {
-      for (const auto& p : qm->params) calib |= std::string(p.name).rfind("calib", 0) == 0;
-    }
-    if (calib && c.calib_path.empty()) {
+    if (needs_calibration(me.name) && c.calib_path.empty() && me.params.count("calib") == 0) {
       return Error(ErrorCode::kInvalidArgument,
                    fmt::format("method '{}' needs calibration text", me.name))
           .where(fmt::format("{}:{}", c.source, me.line))
@@ -392,7 +448,7 @@ Result<json> run_quant_study(const StudyConfig& c, const StudyOptions& options,
         r.j["status"] = "error";
         r.j["error"] = st.to_string();
         problem(part, st);
-      } else if (Status s = quantize_cached(c, r, bar.get(), step); !s) {
+      } else if (Status s = quantize_cached(c, *mc, r, pool, bar.get(), step); !s) {
         r.j["status"] = "error";
         r.j["error"] = s.to_string();
         problem(part + " / quantize", s);

