@@ -19,6 +19,7 @@ namespace {
 using yaml::check_keys;
 using yaml::line_of;
 using yaml::number_in;
+using yaml::parse_document;
 using yaml::resolve;
 using yaml::scalar;
 using yaml::Src;
@@ -325,17 +326,9 @@ const char* model_mode_name(ModelMode mode) {
 
 Result<EvalConfig> parse_eval_config(const std::string& text, const std::string& base_dir,
                                      const std::string& source) {
-  const Src src{source};
-  try {
-    const YAML::Node root = YAML::Load(text);
-    if (!root.IsMap()) {
-      return Error(ErrorCode::kInvalidArgument, "the config must be a YAML mapping").where(source);
-    }
+  return parse_document(text, source, [&](const Src& src, const YAML::Node& root) {
     return parse_root(src, root, base_dir);
-  } catch (const YAML::Exception& e) {
-    return Error(ErrorCode::kInvalidArgument, "YAML syntax error: " + e.msg)
-        .where(e.mark.line >= 0 ? fmt::format("{}:{}", source, e.mark.line + 1) : source);
-  }
+  });
 }
 
 Result<TaskConfig> parse_task_node(const YAML::Node& node, const std::string& base_dir,

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "core/status.h"
 
@@ -77,6 +78,25 @@ Result<T> number_in(const Src& src, const YAML::Node& n, const std::string& key,
 inline std::string resolve(const std::string& base_dir, const std::string& p) {
   if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+// Loads `text` (the config file `source`) as a YAML mapping and returns parse_root(src, root).
+// yaml-cpp's exceptions — syntax errors, and conversion errors raised while parse_root reads the
+// tree — become errors naming the file and line.
+template <typename ParseRoot>
+auto parse_document(const std::string& text, const std::string& source, ParseRoot&& parse_root)
+    -> decltype(parse_root(std::declval<const Src&>(), std::declval<const YAML::Node&>())) {
+  const Src src{source};
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) {
+      return Error(ErrorCode::kInvalidArgument, "the config must be a YAML mapping").where(source);
+    }
+    return parse_root(src, root);
+  } catch (const YAML::Exception& e) {
+    return Error(ErrorCode::kInvalidArgument, "YAML syntax error: " + e.msg)
+        .where(e.mark.line >= 0 ? fmt::format("{}:{}", source, e.mark.line + 1) : source);
+  }
 }
 
 }  // namespace quorum::eval::yaml

@@ -20,6 +20,7 @@ namespace {
 using eval::yaml::check_keys;
 using eval::yaml::line_of;
 using eval::yaml::number_in;
+using eval::yaml::parse_document;
 using eval::yaml::resolve;
 using eval::yaml::Src;
 using eval::yaml::str;
@@ -231,17 +232,9 @@ Result<StudyConfig> parse_root(const Src& src, const YAML::Node& root, const std
 
 Result<StudyConfig> parse_study_config(const std::string& text, const std::string& base_dir,
                                        const std::string& source) {
-  const Src src{source};
-  try {
-    const YAML::Node root = YAML::Load(text);
-    if (!root.IsMap()) {
-      return Error(ErrorCode::kInvalidArgument, "the config must be a YAML mapping").where(source);
-    }
+  return parse_document(text, source, [&](const Src& src, const YAML::Node& root) {
     return parse_root(src, root, base_dir);
-  } catch (const YAML::Exception& e) {
-    return Error(ErrorCode::kInvalidArgument, "YAML syntax error: " + e.msg)
-        .where(e.mark.line >= 0 ? fmt::format("{}:{}", source, e.mark.line + 1) : source);
-  }
+  });
 }
 
 Result<StudyConfig> load_study_config(const std::string& path) {
