@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -48,8 +49,20 @@ std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t k) {
       std::memcpy(w.data() + off + ts - 2, &d, 2);  // Q6_K d (last field)
       continue;
     }
-    std::memcpy(w.data() + off, &d, 2);                        // Q8_0 d / Q4_K d
-    if (t == DType::kQ4_K) std::memcpy(w.data() + off + 2, &d, 2);  // Q4_K dmin
+    if (t == DType::kQ3_K) {
+      std::memcpy(w.data() + off + ts - 2, &d, 2);  // Q3_K d (last field)
+      continue;
+    }
+    if (t == DType::kQ2_K) {
+      std::memcpy(w.data() + off + ts - 4, &d, 2);  // Q2_K d, dmin (last fields)
+      std::memcpy(w.data() + off + ts - 2, &d, 2);
+      continue;
+    }
+    std::memcpy(w.data() + off, &d, 2);  // d: the first field of the other block types
+    // Q4_K/Q5_K dmin, Q4_1/Q5_1 m (second field)
+    if (t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ4_1 || t == DType::kQ5_1) {
+      std::memcpy(w.data() + off + 2, &d, 2);
+    }
   }
   return w;
 }
@@ -128,6 +141,68 @@ BENCHMARK_CAPTURE(BM_Matmul, q4_K_dots, DType::kQ4_K, MatmulPath::kDots)->Apply(
 BENCHMARK_CAPTURE(BM_Matmul, q6_K_dots, DType::kQ6_K, MatmulPath::kDots)->Apply(prompt_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q8_0_dots, DType::kQ8_0, MatmulPath::kDots)->Apply(prompt_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, f16_dots, DType::kF16, MatmulPath::kDots)->Apply(prompt_shapes);
+
+// AVX2 against AVX-512 kernels of one weight type, paired: every iteration runs the same matmul
+// with both kernel sets (order alternating), so the load of a shared machine hits both alike.
+// Counters: ms per matmul of each and their ratio avx2/avx512 (> 1: AVX-512 faster). With
+// n = 1 and one thread on a cache-resident W (256 x 2048) this times the dot kernel itself; the
+// 8192-row shape is generation (bound by reading W), n = 512 the prompt path.
+void BM_IsaPair(benchmark::State& state, DType t) {
+  using quorum::kernels::Isa;
+  const int64_t rows = state.range(0), k = state.range(1), n = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  const quorum::CpuFeatures cpu = quorum::CpuFeatures::detect();
+  const quorum::kernels::Kernels k2(cpu, Isa::kAvx2), k5(cpu, Isa::kAvx512);
+  if (k5.isa() != Isa::kAvx512) {
+    state.SkipWithError("this CPU has no AVX-512 kernels");
+    return;
+  }
+  quorum::ThreadPool pool(threads);
+  const std::vector<uint8_t> w = make_weights(t, rows, k);
+  std::vector<float> x(static_cast<size_t>(n * k));
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (auto& v : x) v = dist(rng);
+  std::vector<float> y(static_cast<size_t>(n * rows));
+  double t2 = 0.0, t5 = 0.0;
+  int64_t iter = 0;
+  for (auto _ : state) {
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool avx2 = (pass == 0) == (iter % 2 == 0);
+      const auto start = std::chrono::steady_clock::now();
+      (avx2 ? k2 : k5).matmul(pool, t, w.data(), rows, k, x.data(), n, y.data());
+      benchmark::DoNotOptimize(y.data());
+      const std::chrono::duration<double> s = std::chrono::steady_clock::now() - start;
+      (avx2 ? t2 : t5) += s.count();
+    }
+    ++iter;
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["avx2_ms"] = 1e3 * t2 / iters;
+  state.counters["avx512_ms"] = 1e3 * t5 / iters;
+  state.counters["avx2/avx512"] = t5 > 0 ? t2 / t5 : 0.0;
+  state.SetLabel(quorum::dtype_name(t));
+}
+
+void pair_shapes(benchmark::internal::Benchmark* b) {
+  b->Args({256, 2048, 1, 1});     // the dot kernel, W in L2
+  b->Args({8192, 2048, 1, 2});    // generation
+  b->Args({2048, 2048, 512, 2});  // prompt
+  b->ArgNames({"rows", "k", "n", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_IsaPair, q4_0, DType::kQ4_0)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q4_1, DType::kQ4_1)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q5_0, DType::kQ5_0)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q5_1, DType::kQ5_1)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, iq4_nl, DType::kIQ4_NL)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q8_0, DType::kQ8_0)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q2_K, DType::kQ2_K)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q3_K, DType::kQ3_K)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q4_K, DType::kQ4_K)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q5_K, DType::kQ5_K)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, q6_K, DType::kQ6_K)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, f16, DType::kF16)->Apply(pair_shapes);
 
 // The machine's FMA throughput under the load of the moment: 24 independent 16-lane FMA chains in
 // registers, per CPU second of this thread. GEMM GFLOP/cpu_s divided by threads x this is the

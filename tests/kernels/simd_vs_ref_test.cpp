@@ -88,6 +88,125 @@ TEST(SimdVsRef, EveryDotMatchesTheReferenceOverSweptSizes) {
   }
 }
 
+// The kernel table of one ISA as Kernels builds it (reference, then AVX2, then AVX-512 entries).
+// Only filled for ISAs the CPU runs (available_isas), so its entries may be called.
+KernelTable table_for(Isa isa) {
+  KernelTable t;
+  fill_ref(t);
+  if (isa == Isa::kAvx2 || isa == Isa::kAvx512) fill_avx2(t);
+  if (isa == Isa::kAvx512) fill_avx512(t);
+  return t;
+}
+
+// Issue 3's coverage: every weight type has its own scalar, AVX2 and AVX-512 dot product (no
+// ISA falls back to the previous one's). Filling a table only stores pointers, so this holds on
+// any CPU.
+TEST(SimdVsRef, EveryWeightTypeHasAScalarAvx2AndAvx512Dot) {
+  KernelTable ref, avx2, avx512;
+  fill_ref(ref);
+  fill_ref(avx2);
+  fill_avx2(avx2);
+  avx512 = avx2;
+  fill_avx512(avx512);
+  std::vector<DType> types = {DType::kF32, DType::kF16, DType::kBF16};
+  types.insert(types.end(), std::begin(kQuantWeightTypes), std::end(kQuantWeightTypes));
+  for (DType t : types) {
+    const size_t i = type_index(t);
+    EXPECT_NE(ref.dot[i], nullptr) << dtype_name(t);
+    EXPECT_NE(avx2.dot[i], ref.dot[i]) << dtype_name(t) << ": no AVX2 dot";
+    EXPECT_NE(avx512.dot[i], avx2.dot[i]) << dtype_name(t) << ": no AVX-512 dot";
+  }
+}
+
+// The four-column kernels (matmul with n > 1) against the reference dot of each column, over the
+// same sizes, with misaligned weights and an activation stride that is not a multiple of 4.
+TEST(SimdVsRef, EveryDot4MatchesTheReferenceOverSweptSizes) {
+  const KernelTable ref = reference_table();
+  int tested = 0;
+  for (Isa isa : available_isas()) {
+    const KernelTable table = table_for(isa);
+    for (DType t : kQuantWeightTypes) {
+      const Dot4Fn dot4 = table.dot4[type_index(t)];
+      if (!dot4) continue;
+      ++tested;
+      const DotFn ref_dot = ref.dot[type_index(t)];
+      const QuantizeFn ref_quant = ref.quantize[type_index(vec_dot_type(t))];
+      WorstError worst;
+      for (int64_t k : swept_sizes(t)) {
+        const size_t a_row = activation_row_size(t, k), stride = a_row + 6;
+        const std::vector<uint8_t> wv = random_blocks(t, k, 800 + static_cast<uint32_t>(k));
+        OffsetBuffer w(wv.size(), 4), a(4 * stride, 2);
+        std::memcpy(w.data(), wv.data(), wv.size());
+        for (int c = 0; c < 4; ++c) {
+          const std::vector<float> x = random_floats(k, 40 + static_cast<uint32_t>(k + c), 2.0f);
+          ref_quant(x.data(), a.data() + c * stride, k);
+        }
+        float got[4];
+        dot4(w.data(), a.data(), stride, k, got);
+        for (int c = 0; c < 4; ++c) {
+          const uint8_t* ac = a.data() + c * stride;
+          worst.add(got[c], ref_dot(w.data(), ac, k), tolerance(t, w.data(), ac, k),
+                    "k " + std::to_string(k) + " column " + std::to_string(c));
+        }
+      }
+      SCOPED_TRACE(std::string(dtype_name(t)) + " isa " + isa_name(isa));
+      worst.expect_ok();
+    }
+  }
+  if (available_isas().back() == Isa::kAvx512) {
+    EXPECT_GE(tested, 8);  // Q8_0, Q4_K, Q6_K and the five 32-block types
+  }
+}
+
+// The 32-weight block types at the ends of their integer ranges: every code at its largest or
+// smallest value (all quant bits set / clear) against activations of +-127 in every position, for
+// every block count up to 9 (odd counts end in a lone block). The integer sums are exact in every
+// version, so only the float scaling may differ.
+TEST(SimdVsRef, Block32DotsAtExtremeCodes) {
+  const KernelTable ref = reference_table();
+  const DType types[] = {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
+                         DType::kQ5_1, DType::kQ8_0, DType::kIQ4_NL};
+  for (Isa isa : available_isas()) {
+    if (isa == Isa::kScalar) continue;
+    const KernelTable table = table_for(isa);
+    for (DType t : types) {
+      const size_t ts = traits(t).type_size;
+      // Bytes after the F16 head: d (and m for the _1 types).
+      const size_t head = (t == DType::kQ4_1 || t == DType::kQ5_1) ? 4 : 2;
+      WorstError worst;
+      for (int64_t nb = 1; nb <= 9; ++nb) {
+        const int64_t k = 32 * nb;
+        for (uint8_t fill : {uint8_t{0x00}, uint8_t{0xFF}, uint8_t{0x88}}) {
+          std::vector<uint8_t> wv = random_blocks(t, k, 77 + static_cast<uint32_t>(k));
+          for (int64_t b = 0; b < nb; ++b) {
+            // Q8_0 keeps its weights in [-127, 127]: 0xFF is -1, 0x88 is -120.
+            std::memset(wv.data() + b * ts + head, fill, ts - head);
+          }
+          std::vector<float> x(static_cast<size_t>(k));
+          for (int64_t i = 0; i < k; ++i) x[i] = (i % 3 == 1) ? -1.0f : 1.0f;  // q8 = +-127
+          OffsetBuffer w(wv.size(), 1), a(activation_row_size(t, k), 3);
+          std::memcpy(w.data(), wv.data(), wv.size());
+          ref.quantize[type_index(vec_dot_type(t))](x.data(), a.data(), k);
+          const float want = ref.dot[type_index(t)](w.data(), a.data(), k);
+          const float got = table.dot[type_index(t)](w.data(), a.data(), k);
+          worst.add(got, want, tolerance(t, w.data(), a.data(), k),
+                    "blocks " + std::to_string(nb) + " fill " + std::to_string(fill));
+          if (table.dot4[type_index(t)]) {
+            float got4[4];
+            table.dot4[type_index(t)](w.data(), a.data(), 0, k, got4);  // four times one row
+            for (float g : got4) {
+              worst.add(g, want, tolerance(t, w.data(), a.data(), k),
+                        "dot4 blocks " + std::to_string(nb) + " fill " + std::to_string(fill));
+            }
+          }
+        }
+      }
+      SCOPED_TRACE(std::string(dtype_name(t)) + " isa " + isa_name(isa));
+      worst.expect_ok();
+    }
+  }
+}
+
 TEST(SimdVsRef, ActivationQuantizersAreBitExactOverSweptSizes) {
   const KernelTable ref = reference_table();
   for (Isa isa : available_isas()) {

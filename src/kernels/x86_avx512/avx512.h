@@ -21,6 +21,11 @@ void quantize_row_q8_1(const float* x, void* y, int64_t k);
 void quantize_row_q8_K(const float* x, void* y, int64_t k);
 
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t k);
+float dot_q4_0_q8_0(const void* w, const void* x, int64_t k);
+float dot_q4_1_q8_1(const void* w, const void* x, int64_t k);
+float dot_q5_0_q8_0(const void* w, const void* x, int64_t k);
+float dot_q5_1_q8_1(const void* w, const void* x, int64_t k);
+float dot_iq4_nl_q8_0(const void* w, const void* x, int64_t k);
 float dot_q2_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q3_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t k);
@@ -34,6 +39,11 @@ void dot4_q8_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, fl
 void dot4_f16_f32(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q4_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q6_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q4_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q4_1_q8_1(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q5_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q5_1_q8_1(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_iq4_nl_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 
 
 // Blocked GEMM entries (GemmEntry in kernel_table.h), gemm_*_avx512.cpp: panels of kGemmRows

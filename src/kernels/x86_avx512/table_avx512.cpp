@@ -16,6 +16,16 @@ void fill_avx512(KernelTable& t) {
   t.quantize[type_index(DType::kQ8_1)] = avx512::quantize_row_q8_1;
   t.quantize[type_index(DType::kQ8_K)] = avx512::quantize_row_q8_K;
   t.dot[type_index(DType::kQ8_0)] = avx512::dot_q8_0_q8_0;
+  t.dot[type_index(DType::kQ4_0)] = avx512::dot_q4_0_q8_0;
+  t.dot[type_index(DType::kQ4_1)] = avx512::dot_q4_1_q8_1;
+  t.dot[type_index(DType::kQ5_0)] = avx512::dot_q5_0_q8_0;
+  t.dot[type_index(DType::kQ5_1)] = avx512::dot_q5_1_q8_1;
+  t.dot[type_index(DType::kIQ4_NL)] = avx512::dot_iq4_nl_q8_0;
+  t.dot4[type_index(DType::kQ4_0)] = avx512::dot4_q4_0_q8_0;
+  t.dot4[type_index(DType::kQ4_1)] = avx512::dot4_q4_1_q8_1;
+  t.dot4[type_index(DType::kQ5_0)] = avx512::dot4_q5_0_q8_0;
+  t.dot4[type_index(DType::kQ5_1)] = avx512::dot4_q5_1_q8_1;
+  t.dot4[type_index(DType::kIQ4_NL)] = avx512::dot4_iq4_nl_q8_0;
   t.dot[type_index(DType::kQ2_K)] = avx512::dot_q2_K_q8_K;
   t.dot[type_index(DType::kQ3_K)] = avx512::dot_q3_K_q8_K;
   t.dot[type_index(DType::kQ4_K)] = avx512::dot_q4_K_q8_K;
