@@ -51,16 +51,19 @@ inline void unpack_2bit(__m256i q, __m512i* out) {
                 _mm256_and_si256(_mm256_srli_epi16(q, 6), m2));
 }
 
-// Q3_K's 16 signed 6-bit scales (stored +32): low nibble from byte j (j < 8) or the high nibble
-// of byte j - 8, top two bits from byte 8 + j % 4 at bit 2 (j / 4).
+// Q3_K's 16 signed 6-bit scales (stored +32) as int16: low nibble from byte j (j < 8) or the
+// high nibble of byte j - 8, top two bits from byte 8 + j % 4 at bit 2 (j / 4). Four bytes at a
+// time in 32-bit words (ggml's unpacking; no byte-wise stores read back as a vector).
 inline __m256i q3_K_scales16(const uint8_t* s) {
-  alignas(32) int16_t out[16];
-  for (int j = 0; j < 16; ++j) {
-    const int lo = j < 8 ? (s[j] & 15) : (s[j - 8] >> 4);
-    const int hi = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
-    out[j] = static_cast<int16_t>((lo | (hi << 4)) - 32);
-  }
-  return _mm256_load_si256(reinterpret_cast<const __m256i*>(out));
+  uint32_t aux[3];
+  std::memcpy(aux, s, 12);
+  constexpr uint32_t kLow4 = 0x0F0F0F0F, kLow2 = 0x03030303;
+  const __m128i packed = _mm_set_epi32(
+      static_cast<int>(((aux[1] >> 4) & kLow4) | (((aux[2] >> 6) & kLow2) << 4)),
+      static_cast<int>(((aux[0] >> 4) & kLow4) | (((aux[2] >> 4) & kLow2) << 4)),
+      static_cast<int>((aux[1] & kLow4) | (((aux[2] >> 2) & kLow2) << 4)),
+      static_cast<int>((aux[0] & kLow4) | ((aux[2] & kLow2) << 4)));
+  return _mm256_cvtepi8_epi16(_mm_sub_epi8(packed, _mm_set1_epi8(32)));
 }
 
 }  // namespace
