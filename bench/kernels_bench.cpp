@@ -35,10 +35,17 @@ std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t k) {
   std::mt19937 rng(42);
   const size_t bytes = quorum::row_size(t, k) * rows;
   std::vector<uint8_t> w(bytes);
-  if (t == DType::kF16) {
-    std::normal_distribution<float> dist(0.0f, 0.02f);
-    auto* p = reinterpret_cast<quorum::f16_t*>(w.data());
-    for (size_t i = 0; i < bytes / 2; ++i) p[i] = quorum::f32_to_f16(dist(rng));
+  std::normal_distribution<float> dist(0.0f, 0.02f);
+  if (t == DType::kF16 || t == DType::kBF16) {
+    auto* p = reinterpret_cast<uint16_t*>(w.data());
+    for (size_t i = 0; i < bytes / 2; ++i) {
+      p[i] = t == DType::kF16 ? quorum::f32_to_f16(dist(rng)) : quorum::f32_to_bf16(dist(rng));
+    }
+    return w;
+  }
+  if (t == DType::kF32) {
+    auto* p = reinterpret_cast<float*>(w.data());
+    for (size_t i = 0; i < bytes / 4; ++i) p[i] = dist(rng);
     return w;
   }
   for (auto& b : w) b = static_cast<uint8_t>(rng());
@@ -202,7 +209,11 @@ BENCHMARK_CAPTURE(BM_IsaPair, q3_K, DType::kQ3_K)->Apply(pair_shapes);
 BENCHMARK_CAPTURE(BM_IsaPair, q4_K, DType::kQ4_K)->Apply(pair_shapes);
 BENCHMARK_CAPTURE(BM_IsaPair, q5_K, DType::kQ5_K)->Apply(pair_shapes);
 BENCHMARK_CAPTURE(BM_IsaPair, q6_K, DType::kQ6_K)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, iq2_xxs, DType::kIQ2_XXS)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, iq2_xs, DType::kIQ2_XS)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, f32, DType::kF32)->Apply(pair_shapes);
 BENCHMARK_CAPTURE(BM_IsaPair, f16, DType::kF16)->Apply(pair_shapes);
+BENCHMARK_CAPTURE(BM_IsaPair, bf16, DType::kBF16)->Apply(pair_shapes);
 
 // The machine's FMA throughput under the load of the moment: 24 independent 16-lane FMA chains in
 // registers, per CPU second of this thread. GEMM GFLOP/cpu_s divided by threads x this is the
