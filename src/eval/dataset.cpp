@@ -100,6 +100,16 @@ Status check_label(const TaskSpec& task, const std::string& label, const std::st
       .actual(fmt::format("'{}'", label));
 }
 
+// A row with an unknown gold label: the error, or (skip_unknown_labels) a skipped row.
+// Returns true when the row is skipped.
+Result<bool> skip_or_fail(Status label_status, const LoadOptions& o, const std::string& where,
+                          const std::string& id, Dataset& ds) {
+  if (label_status.is_ok()) return false;
+  if (!o.skip_unknown_labels) return label_status;
+  ds.skipped.push_back({where, id, label_status.to_string()});
+  return true;
+}
+
 bool full(const Dataset& ds, const LoadOptions& o) { return o.limit > 0 && ds.items.size() >= o.limit; }
 
 Status load_jsonl(const TaskSpec& task, const std::string& path, const std::string& text,
@@ -160,11 +170,14 @@ Status load_jsonl(const TaskSpec& task, const std::string& path, const std::stri
         return Error(ErrorCode::kCorruptFile, "bad reference value").where(where).actual(e.what());
       }
     }
+    bool skip = false;
     for (auto& ref : item.references) {
       auto mapped = m.label_values.find(ref);
       if (generic && mapped != m.label_values.end()) ref = mapped->second;
-      if (!item.references.empty()) QUORUM_TRY(check_label(task, ref, where));
+      QUORUM_ASSIGN_OR_RETURN(skip, skip_or_fail(check_label(task, ref, where), o, where, item.id, ds));
+      if (skip) break;
     }
+    if (skip) continue;
     QUORUM_TRY(finish_item(task, std::move(item), ds, where));
   }
   return Status::ok();
@@ -184,7 +197,8 @@ Status load_carer(const TaskSpec& task, const std::string& path, const std::stri
     item.id = fmt::format("emotion-{}-{}", split_name(o.split), ds.items.size());
     item.fields["text"] = lines[ln].substr(0, semi);
     std::string label = lines[ln].substr(semi + 1);
-    QUORUM_TRY(check_label(task, label, where));
+    QUORUM_ASSIGN_OR_RETURN(const bool skip, skip_or_fail(check_label(task, label, where), o, where, item.id, ds));
+    if (skip) continue;
     item.fields["label"] = label;
     item.references = {label};
     QUORUM_TRY(finish_item(task, std::move(item), ds, where));
@@ -215,7 +229,11 @@ Status load_sst2(const TaskSpec& task, const std::string& path, const std::strin
       item.fields["sentence"] = strip(lines[ln].substr(0, tab));
       std::string v = lines[ln].substr(tab + 1);
       if (v != "0" && v != "1") {
-        return Error(ErrorCode::kCorruptFile, "SST-2 label is not 0 or 1").where(where).actual(fmt::format("'{}'", v));
+        QUORUM_ASSIGN_OR_RETURN(
+            const bool skip,
+            skip_or_fail(Error(ErrorCode::kCorruptFile, "SST-2 label is not 0 or 1").where(where).actual(fmt::format("'{}'", v)),
+                         o, where, item.id, ds));
+        if (skip) continue;
       }
       item.references = {v == "1" ? "positive" : "negative"};
       item.fields["label"] = item.references[0];
@@ -391,6 +409,14 @@ Result<Dataset> load_dataset(const TaskSpec& task, const std::string& path, cons
   }
   QUORUM_TRY(st);
   if (ds.items.empty()) {
+    if (!ds.skipped.empty()) {
+      return Error(ErrorCode::kCorruptFile,
+                   fmt::format("dataset file has no usable items: all {} rows have a label that is "
+                               "not one of the task's labels (first: {})",
+                               ds.skipped.size(), ds.skipped.front().error))
+          .where(path)
+          .hint("is this the data file of another task?");
+    }
     return Error(ErrorCode::kCorruptFile, "dataset file has no items").where(path);
   }
   return ds;

@@ -53,6 +53,10 @@ struct LoadOptions {
   Split split = Split::kTest;
   size_t limit = 0;     // keep only the first `limit` items (0 = all)
   FieldMapping mapping;  // kJsonl only
+  // A classification row whose gold label is not one of the task's labels: false = the load
+  // fails with an error naming file, line and label; true = the row is left out and listed in
+  // Dataset::skipped with that error (the limit counts the kept items).
+  bool skip_unknown_labels = false;
 };
 
 // Loads one split of `task` from `path`.

@@ -129,9 +129,9 @@ std::string report_html(const json& r) {
       h += fmt::format("<p class='err'>Not evaluated: {}</p>\n", html_escape(report::one_line(t.value("error", ""))));
       continue;
     }
-    h += fmt::format("<p>{} · split {} · {} items · main metric <b>{}</b></p>\n",
+    h += fmt::format("<p>{} · split {} · {} items{} · main metric <b>{}</b></p>\n",
                      html_escape(t["kind"]), html_escape(t["split"]), t["n_items"].get<int64_t>(),
-                     html_escape(t["main_metric"]));
+                     html_escape(report::skipped_note(t)), html_escape(t["main_metric"]));
     const json& cmp = t["comparison"];
     if (cmp.is_object()) {
       const bool sig = cmp["significant"].get<bool>();

@@ -37,9 +37,9 @@ std::string report_markdown(const json& r) {
       continue;
     }
     const std::string main = t["main_metric"];
-    md += fmt::format("{} · split {} · {} items · main metric **{}**\n\n",
+    md += fmt::format("{} · split {} · {} items{} · main metric **{}**\n\n",
                       t["kind"].get<std::string>(), t["split"].get<std::string>(),
-                      t["n_items"].get<int64_t>(), main);
+                      t["n_items"].get<int64_t>(), report::skipped_note(t), main);
     const std::vector<std::string> cols = report::metric_columns(t);
     md += "| system | type |";
     for (const auto& c : cols) md += " " + c + " |";

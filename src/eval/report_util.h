@@ -26,6 +26,13 @@ inline std::string one_line(const std::string& s) {
   return out;
 }
 
+// " · N rows left out (label not one of the task's)" for a task with skipped rows, else "".
+inline std::string skipped_note(const nlohmann::json& task) {
+  if (!task.contains("skipped_items") || task["skipped_items"].empty()) return "";
+  return " · " + std::to_string(task["skipped_items"].size()) +
+         " row(s) left out (label not one of the task's, see Missing results)";
+}
+
 // The metric columns of a task: the main metric first, the others in name order, "unparsed" last.
 inline std::vector<std::string> metric_columns(const nlohmann::json& task) {
   std::vector<std::string> cols = {task["main_metric"].get<std::string>()};

@@ -320,6 +320,23 @@ Result<json> run_evaluation(const EvalConfig& config, const RunOptions& options,
     }
     tj["status"] = "ok";
     tj["n_items"] = ds->items.size();
+    if (!ds->skipped.empty()) {
+      // Rows with an unknown gold label: the task runs on the others; each is listed.
+      json skipped = json::array();
+      for (const SkippedRow& row : ds->skipped) {
+        skipped.push_back({{"where", row.where}, {"id", row.id}, {"error", row.error}});
+      }
+      tj["skipped_items"] = skipped;
+      const size_t shown = std::min<size_t>(ds->skipped.size(), 3);
+      std::string detail;
+      for (size_t i = 0; i < shown; ++i) detail += (i ? "; " : "") + ds->skipped[i].error;
+      if (shown < ds->skipped.size()) detail += fmt::format("; and {} more", ds->skipped.size() - shown);
+      problem("task " + task.name + " / data",
+              Error(ErrorCode::kCorruptFile,
+                    fmt::format("{} row(s) left out of the evaluation (label not one of the task's "
+                                "labels; all listed in results.json under skipped_items): {}",
+                                ds->skipped.size(), detail)));
+    }
     std::ofstream preds(std::filesystem::path(out_dir) / "predictions" / (task.name + ".jsonl"),
                         std::ios::binary | std::ios::trunc);
     json systems = json::array();

@@ -17,7 +17,11 @@ Result<Dataset> load_task_items(const TaskConfig& task, int64_t limit) {
   options.limit = limit > 0 ? static_cast<size_t>(limit) : 0;
   options.mapping.fields = task.fields;
   if (!task.reference_field.empty()) options.mapping.references = task.reference_field;
+  // Rows with an unknown gold label are left out and reported (docs/STUDY.md); few-shot
+  // examples are loaded strictly: a wrong example label would teach the models a wrong answer.
+  options.skip_unknown_labels = true;
   QUORUM_ASSIGN_OR_RETURN(Dataset ds, load_dataset(task.spec, task.data, options));
+  options.skip_unknown_labels = false;
   if (ds.items.empty()) return Error(ErrorCode::kCorruptFile, "the task's data file has no items").where(task.data);
   if (task.few_shot.n > 0) {
     LoadOptions shot_options = options;

@@ -19,6 +19,8 @@
 namespace quorum::eval {
 
 // Loads the task's split (the first `limit` items when > 0) and applies its few-shot prefix.
+// Rows whose gold label is not one of the task's labels are left out and listed in
+// Dataset::skipped (the limit counts kept items); a file where every row is like that fails.
 Result<Dataset> load_task_items(const TaskConfig& task, int64_t limit);
 
 // A prompt shortened to fit a model's context (shared/taskmodels/PROMPTS.md): when the prompt

@@ -76,12 +76,21 @@ struct Item {
   std::string target;                   // the training target (" positive"), may be empty
 };
 
+// A row left out of a dataset (LoadOptions::skip_unknown_labels): where it is, its id if it had
+// one, and why.
+struct SkippedRow {
+  std::string where;  // "file:line"
+  std::string id;
+  std::string error;  // the full error, naming the file, line and label
+};
+
 // A loaded split of one task. Items keep the file order.
 struct Dataset {
   std::string task;
   Split split = Split::kTest;
   std::string source;  // file the items came from (for reports and errors)
   std::vector<Item> items;
+  std::vector<SkippedRow> skipped;  // rows left out (only with skip_unknown_labels)
 };
 
 }  // namespace quorum::eval

@@ -157,6 +157,55 @@ TEST(Dataset, MalformedFilesAreClearErrors) {
   EXPECT_FALSE(parse_dataset_format("parquet").is_ok());
 }
 
+TEST(Dataset, UnknownLabelsFailOrAreSkippedAndListed) {
+  const std::string dir = quorum::testing::temp_dir("skip");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  };
+  const std::string carer_path = write("c.txt", "a;joy\nb;boredom\nc;anger\nd;joy\n");
+  const std::string tsv_path = write("s.tsv", "sentence\tlabel\ngood\t1\nmeh\t2\nbad\t0\n");
+  const std::string jl_path = write("j.jsonl",
+                                    "{\"id\": \"a\", \"sentence\": \"x\", \"answers\": [\"positive\"]}\n"
+                                    "{\"id\": \"b\", \"sentence\": \"y\", \"answers\": [\"neutral\"]}\n");
+  LoadOptions carer;
+  carer.format = DatasetFormat::kCarer;
+  LoadOptions tsv;
+  tsv.format = DatasetFormat::kSst2Tsv;
+  LoadOptions jl;
+  // Strict (the default): the first unknown label fails the load, naming file, line and label.
+  auto r = load_dataset(find_task("emotion").value(), carer_path, carer);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("c.txt:2"), std::string::npos) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("'boredom'"), std::string::npos);
+  // Skipping: the row is left out and listed; the limit counts kept items.
+  carer.skip_unknown_labels = tsv.skip_unknown_labels = jl.skip_unknown_labels = true;
+  carer.limit = 2;
+  r = load_dataset(find_task("emotion").value(), carer_path, carer);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->items.size(), 2u);
+  EXPECT_EQ(r->items[0].fields.at("text"), "a");
+  EXPECT_EQ(r->items[1].fields.at("text"), "c");
+  ASSERT_EQ(r->skipped.size(), 1u);
+  EXPECT_EQ(r->skipped[0].where, carer_path + ":2");
+  EXPECT_NE(r->skipped[0].error.find("'boredom'"), std::string::npos);
+  r = load_dataset(find_task("sst2").value(), tsv_path, tsv);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->items.size(), 2u);
+  EXPECT_EQ(r->items[1].references, std::vector<std::string>{"negative"});
+  ASSERT_EQ(r->skipped.size(), 1u);
+  EXPECT_EQ(r->skipped[0].where, tsv_path + ":3");
+  r = load_dataset(find_task("sst2").value(), jl_path, jl);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->items.size(), 1u);
+  ASSERT_EQ(r->skipped.size(), 1u);
+  EXPECT_EQ(r->skipped[0].id, "b");
+  // A file with no usable row is still an error.
+  auto none = load_dataset(find_task("sst2").value(), write("n.jsonl", "{\"id\": \"b\", \"sentence\": \"y\", \"answers\": [\"joy\"]}\n"), jl);
+  ASSERT_FALSE(none.is_ok());
+  EXPECT_NE(none.status().message().find("all 1 rows"), std::string::npos) << none.status().to_string();
+}
+
 TEST(Prompt, FillFewShotAndErrors) {
   TaskSpec sst2 = find_task("sst2").value();
   Item shot;

@@ -1,10 +1,12 @@
 // The evaluation runner end to end against remote models served by a real loopback HTTP server:
-// hand-computed metrics for models and a majority vote, failing parts that do not stop the run,
-// resuming an interrupted run from the answer cache, and the reports.
+// hand-computed metrics for models and a majority vote, failing parts that do not stop the run
+// (missing data file, dead or timing-out server, local model files that do not load, rows with an
+// unknown gold label), resuming an interrupted run from the answer cache, and the reports.
 #include "eval/runner.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -138,6 +140,177 @@ TEST(Runner, ModelsAndVoteMatchHandComputedScores) {
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);  // self-contained, static
   EXPECT_EQ(html.find("<link"), std::string::npos);
+}
+
+// Bytes [0, n) of a file, written to `path`.
+void write_prefix(const std::string& from, const std::string& path, size_t n) {
+  const std::string bytes = quorum::testing::read_file(from);
+  ASSERT_GT(bytes.size(), n);
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(n));
+}
+
+// Runs a config of models a, b, c (+ extra) on the six items and a vote; checks that a, b, c and
+// the vote still scored as in ModelsAndVoteMatchHandComputedScores.
+json run_with_extra_models(const std::string& tag, OpenAiTestServer& server, const std::string& extra,
+                           const std::string& dir) {
+  install_models(server);
+  const std::string data = write_data(dir);
+  auto cfg = parse_eval_config(config_text(server.url(), data, extra, ""), dir, "t.yaml");
+  EXPECT_TRUE(cfg.is_ok()) << tag << ": " << cfg.status().to_string();
+  if (!cfg.is_ok()) return json();
+  RunOptions ro;
+  ro.progress = false;
+  Logger quiet(LogLevel::kSilent);
+  auto r = run_evaluation(*cfg, ro, default_backend_factory(), quiet);
+  EXPECT_TRUE(r.is_ok()) << tag << ": " << r.status().to_string();
+  if (!r.is_ok()) return json();
+  const json& sst2 = (*r)["tasks"][0];
+  EXPECT_EQ(sst2["status"], "ok") << tag;
+  EXPECT_NEAR(system_of(sst2, "a")["main"].get<double>(), 400.0 / 6, 1e-9) << tag;
+  EXPECT_NEAR(system_of(sst2, "b")["main"].get<double>(), 50.0, 1e-9) << tag;
+  EXPECT_NEAR(system_of(sst2, "c")["main"].get<double>(), 400.0 / 6, 1e-9) << tag;
+  EXPECT_EQ(system_of(sst2, "vote")["status"], "ok") << tag;
+  EXPECT_NEAR(system_of(sst2, "vote")["main"].get<double>(), 100.0, 1e-9) << tag;
+  return *r;
+}
+
+std::string problem_error(const json& results, const std::string& part) {
+  for (const json& p : results["problems"]) {
+    if (p["part"] == part) return p["error"];
+  }
+  ADD_FAILURE() << "no problem for " << part << " in " << results["problems"].dump();
+  return "";
+}
+
+TEST(Runner, LocalModelsThatFailToLoadAreReportedAndTheRestRuns) {
+  OpenAiTestServer server({});
+  const std::string dir = quorum::testing::temp_dir("badlocal");
+  const std::string real = quorum::testing::shared_path("taskmodels/qt-qwen.gguf");
+  // A header cut inside the metadata, a file cut inside the tensor data, a text file, no file.
+  write_prefix(real, dir + "/cut_meta.gguf", 600);
+  write_prefix(real, dir + "/cut_data.gguf", std::filesystem::file_size(real) / 2);
+  std::ofstream(dir + "/notgguf.gguf") << "this is not a GGUF file\n";
+  const json r = run_with_extra_models(
+      "badlocal", server,
+      "  - {name: cutmeta, path: cut_meta.gguf}\n"
+      "  - {name: cutdata, path: cut_data.gguf}\n"
+      "  - {name: text, path: notgguf.gguf}\n"
+      "  - {name: nofile, path: does_not_exist.gguf}\n",
+      dir);
+  ASSERT_TRUE(r.is_object());
+  const json& sst2 = r["tasks"][0];
+  ASSERT_EQ(r["problems"].size(), 4u) << r["problems"].dump(2);
+  for (const std::string m : {"cutmeta", "cutdata", "text", "nofile"}) {
+    EXPECT_EQ(system_of(sst2, m)["status"], "error") << m;
+    const std::string err = problem_error(r, "task sst2 / model " + m);
+    EXPECT_NE(err.find("model '" + m + "'"), std::string::npos) << err;  // names the model ...
+    EXPECT_NE(err.find(".gguf"), std::string::npos) << err;              // ... and its file
+  }
+  EXPECT_NE(problem_error(r, "task sst2 / model nofile").find("does_not_exist.gguf"), std::string::npos);
+  // The vote combined the three models that answered.
+  EXPECT_EQ(server.requests(), 18);
+  ASSERT_TRUE(write_reports(r, dir + "/out").is_ok());
+  const std::string md = quorum::testing::read_file(dir + "/out/report.md");
+  EXPECT_NE(md.find("## Missing results"), std::string::npos) << md;
+  for (const std::string m : {"cutmeta", "cutdata", "text", "nofile"}) {
+    EXPECT_NE(md.find("**task sst2 / model " + m + "**"), std::string::npos) << md;
+    EXPECT_NE(md.find("| " + m + " | model | — |"), std::string::npos) << md;
+  }
+}
+
+TEST(Runner, ServerThatTimesOutIsReportedAndTheRunDoesNotWait) {
+  OpenAiTestServer server({});
+  server.slow_ms = 3000;
+  const std::string dir = quorum::testing::temp_dir("timeout");
+  const auto t0 = std::chrono::steady_clock::now();
+  const json r = run_with_extra_models(
+      "timeout", server, "  - {name: sleepy, url: '" + server.url() + "', model: slow, timeout: 0.2, retries: 2}\n",
+      dir);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r.is_object());
+  // One timed-out request stops that model (timeouts are not retried), not the run: well under
+  // the server's 3 s per answer, let alone 6 items × 3 retries of it.
+  EXPECT_LT(seconds, 2.5);
+  const json& sst2 = r["tasks"][0];
+  EXPECT_EQ(system_of(sst2, "sleepy")["status"], "error");
+  ASSERT_EQ(r["problems"].size(), 1u) << r["problems"].dump(2);
+  const std::string err = problem_error(r, "task sst2 / model sleepy");
+  EXPECT_NE(err.find("0.2 s"), std::string::npos) << err;     // names the timeout ...
+  EXPECT_NE(err.find("item x0"), std::string::npos) << err;   // ... and the item
+  ASSERT_TRUE(write_reports(r, dir + "/out").is_ok());
+  const std::string md = quorum::testing::read_file(dir + "/out/report.md");
+  EXPECT_NE(md.find("**task sst2 / model sleepy**"), std::string::npos) << md;
+  EXPECT_NE(md.find("| sleepy | model | — |"), std::string::npos) << md;
+}
+
+TEST(Runner, RowsWithAnUnknownLabelAreLeftOutAndReported) {
+  OpenAiTestServer server({});
+  install_models(server);
+  const std::string dir = quorum::testing::temp_dir("badlabel");
+  // The six good rows with two bad ones among them (file lines 3 and 6), and a file of another
+  // task whose every label is unknown to sst2.
+  const std::string data = dir + "/sst2_mixed.jsonl";
+  {
+    auto row = [](const std::string& id, const std::string& label) {
+      return json({{"id", id}, {"sentence", id == "bad1" ? "q" : id == "bad2" ? "r" : "s" + id.substr(1)},
+                   {"answers", {label}}}).dump() + "\n";
+    };
+    std::ofstream(data) << row("x0", kGold[0]) << row("x1", kGold[1]) << row("bad1", "neutral")
+                        << row("x2", kGold[2]) << row("x3", kGold[3]) << row("bad2", "Positive")
+                        << row("x4", kGold[4]) << row("x5", kGold[5]);
+  }
+  const std::string other = dir + "/emotion_rows.jsonl";
+  std::ofstream(other) << json({{"id", "e0"}, {"sentence", "s0"}, {"answers", {"joy"}}}).dump() << "\n"
+                       << json({{"id", "e1"}, {"sentence", "s1"}, {"answers", {"anger"}}}).dump() << "\n";
+  auto cfg = parse_eval_config(
+      "models:\n  - {name: a, url: '" + server.url() + "', model: a, retries: 0}\n"
+      "  - {name: b, url: '" + server.url() + "', model: b, retries: 0}\n"
+      "  - {name: c, url: '" + server.url() + "', model: c, retries: 0, weight: 2}\n"
+      "tasks:\n  - {name: sst2, data: '" + data + "'}\n"
+      "  - {name: wrongfile, task: sst2, data: '" + other + "'}\n"
+      "strategies:\n  - vote\n",
+      dir, "t.yaml");
+  ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
+  RunOptions ro;
+  ro.progress = false;
+  Logger quiet(LogLevel::kSilent);
+  auto r = run_evaluation(*cfg, ro, default_backend_factory(), quiet);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  // The task ran on the six good rows with the scores of the clean file.
+  const json& sst2 = (*r)["tasks"][0];
+  ASSERT_EQ(sst2["status"], "ok");
+  EXPECT_EQ(sst2["n_items"], 6);
+  EXPECT_NEAR(system_of(sst2, "a")["main"].get<double>(), 400.0 / 6, 1e-9);
+  EXPECT_NEAR(system_of(sst2, "vote")["main"].get<double>(), 100.0, 1e-9);
+  ASSERT_EQ(sst2["skipped_items"].size(), 2u);
+  EXPECT_EQ(sst2["skipped_items"][0]["where"], data + ":3");
+  EXPECT_EQ(sst2["skipped_items"][0]["id"], "bad1");
+  EXPECT_EQ(sst2["skipped_items"][1]["where"], data + ":6");
+  EXPECT_EQ(server.requests_for(prompt_of(0)), 3);  // the bad rows were never asked
+  // One problem names the file, line and label of each skipped row.
+  const std::string err = problem_error(*r, "task sst2 / data");
+  EXPECT_NE(err.find("2 row(s) left out"), std::string::npos) << err;
+  EXPECT_NE(err.find(data + ":3"), std::string::npos) << err;
+  EXPECT_NE(err.find("'neutral'"), std::string::npos) << err;
+  EXPECT_NE(err.find(data + ":6"), std::string::npos) << err;
+  EXPECT_NE(err.find("'Positive'"), std::string::npos) << err;
+  EXPECT_NE(err.find("one of negative, positive"), std::string::npos) << err;
+  // A file with no usable row fails its task only.
+  const json& wrong = (*r)["tasks"][1];
+  EXPECT_EQ(wrong["status"], "error");
+  const std::string werr = problem_error(*r, "task wrongfile");
+  EXPECT_NE(werr.find("all 2 rows"), std::string::npos) << werr;
+  EXPECT_NE(werr.find("'joy'"), std::string::npos) << werr;
+  EXPECT_NE(werr.find(other), std::string::npos) << werr;
+  const std::string out = (*r)["output"];
+  ASSERT_TRUE(write_reports(*r, out).is_ok());
+  const std::string md = quorum::testing::read_file(out + "/report.md");
+  EXPECT_NE(md.find("**task sst2 / data**: "), std::string::npos) << md;
+  EXPECT_NE(md.find("6 items · 2 row(s) left out"), std::string::npos) << md;
+  EXPECT_NE(md.find("**task wrongfile**"), std::string::npos) << md;
+  const std::string html = quorum::testing::read_file(out + "/report.html");
+  EXPECT_NE(html.find("2 row(s) left out"), std::string::npos);
 }
 
 TEST(Runner, InterruptedRunResumesFromTheCache) {
