@@ -39,6 +39,9 @@ void dot4_q8_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, fl
 void dot4_f16_f32(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q4_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q6_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q2_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q3_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q5_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q4_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q4_1_q8_1(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q5_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);

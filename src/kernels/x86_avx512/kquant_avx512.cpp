@@ -3,6 +3,8 @@
 // int16 pairs and madd with the sub-block scales (one int16 per 16 or 32 weights, spread to the
 // lanes by a permute) gives exact int32 sums. Offsets (Q2_K/Q5_K mins, Q3_K's -4) go through the
 // activation's 16-element sums (bsums), as in the AVX2 versions; block scales apply in float.
+// The four-column versions (dot4, matmul with n > 1) decode each super-block once for four
+// activation columns and do for each column exactly what the one-column version does.
 #include <immintrin.h>
 
 #include <cstring>
@@ -66,103 +68,138 @@ inline __m256i q3_K_scales16(const uint8_t* s) {
   return _mm256_cvtepi8_epi16(_mm_sub_epi8(packed, _mm_set1_epi8(32)));
 }
 
+// One super-block decoded for reuse by several activation columns: the dot with a Q8_K block y
+// is  d y.d sum(maddubs(q, y.qs) * sc)  -  off_scale y.d sum(off16 * y.bsums).
+struct KBlock {
+  __m512i q[4];     // unsigned quants, 64 per vector, element order
+  __m512i sc[4];    // int16 scale of each maddubs pair
+  __m256i off16;    // int16 per 16-element group, multiplied by the activation's bsums
+  float d;          // weight scale of the integer sum
+  float off_scale;  // weight scale of the offset sum (Q2_K / Q5_K: dmin; Q3_K: 4 d)
+};
+
+inline void decode_q2_K(const BlockQ2_K& a, KBlock& out) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.scales));
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(packed, m4));
+  out.off16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));  // mins
+  unpack_2bit(load32(a.qs), out.q);
+  unpack_2bit(load32(a.qs + 32), out.q + 2);
+  const Scales16 sc = spread_scales16(sc16);
+  for (int v = 0; v < 4; ++v) out.sc[v] = sc.lane[v];
+  out.d = h2f(a.d);
+  out.off_scale = h2f(a.dmin);
+}
+
+inline void decode_q3_K(const BlockQ3_K& a, KBlock& out) {
+  // q = low 2 bits + 4 * high bit - 4; the -4 is 4 * sum_g scale_g * bsums_g.
+  const __m256i sc16 = q3_K_scales16(a.scales);
+  out.off16 = sc16;
+  const __m256i one = _mm256_set1_epi8(1);
+  const __m256i hm = load32(a.hmask);
+  for (int half = 0; half < 2; ++half) {
+    unpack_2bit(load32(a.qs + 32 * half), out.q + 2 * half);
+    // Group g = 4 half + j of 32 weights takes bit g of each hmask byte.
+    __m256i hb[4];
+    for (int j = 0; j < 4; ++j) {
+      hb[j] = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * half + j), one), 2);
+    }
+    out.q[2 * half] = _mm512_or_si512(out.q[2 * half], join(hb[0], hb[1]));
+    out.q[2 * half + 1] = _mm512_or_si512(out.q[2 * half + 1], join(hb[2], hb[3]));
+  }
+  const Scales16 sc = spread_scales16(sc16);
+  for (int v = 0; v < 4; ++v) out.sc[v] = sc.lane[v];
+  out.d = h2f(a.d);
+  out.off_scale = 4.0f * out.d;  // exact: (4 d) y.d == 4 (d y.d)
+}
+
+inline void decode_q5_K(const BlockQ5_K& a, KBlock& out) {
+  // 8 six-bit scales and mins (12 packed bytes, the layout Q4_K shares).
+  const uint8_t* s = a.scales;
+  uint8_t sc[8], mn[8];
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = s[j] & 63;
+    mn[j] = s[j + 4] & 63;
+    sc[j + 4] = (s[j + 8] & 0xF) | ((s[j] >> 6) << 4);
+    mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
+  }
+  uint64_t m8;
+  std::memcpy(&m8, mn, 8);
+  const __m128i m = _mm_cvtsi64_si128(static_cast<long long>(m8));
+  out.off16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));  // each min twice
+  // Sub-blocks 2 j (low nibbles) and 2 j + 1 (high nibbles) share 32 bytes; the fifth bit of
+  // sub-block t is bit t of each qh byte.
+  const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  const __m256i qh = load32(a.qh);
+  for (int j = 0; j < 4; ++j) {
+    const __m256i qs = load32(a.qs + 32 * j);
+    const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
+    const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one);
+    const __m256i lo = _mm256_or_si256(_mm256_and_si256(qs, m4), _mm256_slli_epi16(h0, 4));
+    const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), m4),
+                                       _mm256_slli_epi16(h1, 4));
+    out.q[j] = join(lo, hi);
+    out.sc[j] = join(_mm256_set1_epi16(sc[2 * j]), _mm256_set1_epi16(sc[2 * j + 1]));
+  }
+  out.d = h2f(a.d);
+  out.off_scale = h2f(a.dmin);
+}
+
+// NC columns (column c: Q8_K blocks at x + c * x_stride bytes) against the decoded blocks of
+// one weight row; out[c] = sum of the integer terms minus the offset terms, each accumulated in
+// float per lane as in the one-column kernels before dot4 existed.
+template <int NC, typename W, typename Decode>
+inline void kquant_dot(const W* a, const void* x, size_t x_stride, int64_t k, Decode decode,
+                       float* out) {
+  const uint8_t* xb = static_cast<const uint8_t*>(x);
+  __m512 acc[NC];
+  __m256 acc_off[NC];
+  for (int c = 0; c < NC; ++c) {
+    acc[c] = _mm512_setzero_ps();
+    acc_off[c] = _mm256_setzero_ps();
+  }
+  KBlock blk;
+  for (int64_t i = 0; i < k / 256; ++i) {
+    decode(a[i], blk);
+    for (int c = 0; c < NC; ++c) {
+      const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(xb + c * x_stride)[i];
+      const __m256i offs = _mm256_madd_epi16(blk.off16, load32(y.bsums));  // 8 x int32
+      acc_off[c] = _mm256_fmadd_ps(_mm256_set1_ps(blk.off_scale * y.d), _mm256_cvtepi32_ps(offs),
+                                   acc_off[c]);
+      acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(blk.d * y.d),
+                               _mm512_cvtepi32_ps(scaled_sum(blk.q, blk.sc, y.qs)), acc[c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]) - hsum256(acc_off[c]);
+}
+
 }  // namespace
 
 float dot_q2_K_q8_K(const void* w, const void* x, int64_t k) {
-  const BlockQ2_K* a = static_cast<const BlockQ2_K*>(w);  // (k / 256)
-  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
-  __m512 acc = _mm512_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
-  for (int64_t i = 0; i < k / 256; ++i) {
-    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].scales));
-    const __m128i m4 = _mm_set1_epi8(0x0F);
-    const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(packed, m4));
-    const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
-    const __m256i mins = _mm256_madd_epi16(mn16, load32(b[i].bsums));  // 8 x int32
-    acc_min = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].dmin) * b[i].d), _mm256_cvtepi32_ps(mins),
-                              acc_min);
-    __m512i q[4];
-    unpack_2bit(load32(a[i].qs), q);
-    unpack_2bit(load32(a[i].qs + 32), q + 2);
-    const Scales16 sc = spread_scales16(sc16);
-    const __m512i sumi = scaled_sum(q, sc.lane, b[i].qs);
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(h2f(a[i].d) * b[i].d), _mm512_cvtepi32_ps(sumi), acc);
-  }
-  return _mm512_reduce_add_ps(acc) - hsum256(acc_min);
+  float out;
+  kquant_dot<1>(static_cast<const BlockQ2_K*>(w), x, 0, k, decode_q2_K, &out);
+  return out;
+}
+void dot4_q2_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out) {
+  kquant_dot<4>(static_cast<const BlockQ2_K*>(w), x, x_stride, k, decode_q2_K, out);
 }
 
 float dot_q3_K_q8_K(const void* w, const void* x, int64_t k) {
-  const BlockQ3_K* a = static_cast<const BlockQ3_K*>(w);  // (k / 256)
-  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
-  __m512 acc = _mm512_setzero_ps();
-  __m256 acc_off = _mm256_setzero_ps();
-  const __m256i one = _mm256_set1_epi8(1);
-  for (int64_t i = 0; i < k / 256; ++i) {
-    const __m256i sc16 = q3_K_scales16(a[i].scales);
-    // q = low 2 bits + 4 * high bit - 4; the -4 is 4 * sum_g scale_g * bsums_g.
-    const __m256i off = _mm256_madd_epi16(sc16, load32(b[i].bsums));
-    const float dd = h2f(a[i].d) * b[i].d;
-    acc_off = _mm256_fmadd_ps(_mm256_set1_ps(4.0f * dd), _mm256_cvtepi32_ps(off), acc_off);
-    const __m256i hm = load32(a[i].hmask);
-    __m512i q[4];
-    for (int half = 0; half < 2; ++half) {
-      unpack_2bit(load32(a[i].qs + 32 * half), q + 2 * half);
-      // Group g = 4 half + j of 32 weights takes bit g of each hmask byte.
-      __m256i hb[4];
-      for (int j = 0; j < 4; ++j) {
-        hb[j] = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * half + j), one), 2);
-      }
-      q[2 * half] = _mm512_or_si512(q[2 * half], join(hb[0], hb[1]));
-      q[2 * half + 1] = _mm512_or_si512(q[2 * half + 1], join(hb[2], hb[3]));
-    }
-    const Scales16 sc = spread_scales16(sc16);
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(dd), _mm512_cvtepi32_ps(scaled_sum(q, sc.lane, b[i].qs)),
-                          acc);
-  }
-  return _mm512_reduce_add_ps(acc) - hsum256(acc_off);
+  float out;
+  kquant_dot<1>(static_cast<const BlockQ3_K*>(w), x, 0, k, decode_q3_K, &out);
+  return out;
+}
+void dot4_q3_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out) {
+  kquant_dot<4>(static_cast<const BlockQ3_K*>(w), x, x_stride, k, decode_q3_K, out);
 }
 
 float dot_q5_K_q8_K(const void* w, const void* x, int64_t k) {
-  const BlockQ5_K* a = static_cast<const BlockQ5_K*>(w);  // (k / 256)
-  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
-  __m512 acc = _mm512_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
-  const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
-  for (int64_t i = 0; i < k / 256; ++i) {
-    // 8 six-bit scales and mins (12 packed bytes, the layout Q4_K shares).
-    const uint8_t* s = a[i].scales;
-    uint8_t sc[8], mn[8];
-    for (int j = 0; j < 4; ++j) {
-      sc[j] = s[j] & 63;
-      mn[j] = s[j + 4] & 63;
-      sc[j + 4] = (s[j + 8] & 0xF) | ((s[j] >> 6) << 4);
-      mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-    }
-    uint64_t m8;
-    std::memcpy(&m8, mn, 8);
-    const __m128i m = _mm_cvtsi64_si128(static_cast<long long>(m8));
-    const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));  // each min twice
-    acc_min = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].dmin) * b[i].d),
-                              _mm256_cvtepi32_ps(_mm256_madd_epi16(mn16, load32(b[i].bsums))),
-                              acc_min);
-    // Sub-blocks 2 j (low nibbles) and 2 j + 1 (high nibbles) share 32 bytes; the fifth bit of
-    // sub-block t is bit t of each qh byte.
-    const __m256i qh = load32(a[i].qh);
-    __m512i q[4], scv[4];
-    for (int j = 0; j < 4; ++j) {
-      const __m256i qs = load32(a[i].qs + 32 * j);
-      const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
-      const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one);
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(qs, m4), _mm256_slli_epi16(h0, 4));
-      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), m4),
-                                         _mm256_slli_epi16(h1, 4));
-      q[j] = join(lo, hi);
-      scv[j] = join(_mm256_set1_epi16(sc[2 * j]), _mm256_set1_epi16(sc[2 * j + 1]));
-    }
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(h2f(a[i].d) * b[i].d),
-                          _mm512_cvtepi32_ps(scaled_sum(q, scv, b[i].qs)), acc);
-  }
-  return _mm512_reduce_add_ps(acc) - hsum256(acc_min);
+  float out;
+  kquant_dot<1>(static_cast<const BlockQ5_K*>(w), x, 0, k, decode_q5_K, &out);
+  return out;
+}
+void dot4_q5_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out) {
+  kquant_dot<4>(static_cast<const BlockQ5_K*>(w), x, x_stride, k, decode_q5_K, out);
 }
 
 }  // namespace quorum::kernels::avx512

@@ -32,6 +32,9 @@ void fill_avx512(KernelTable& t) {
   t.dot[type_index(DType::kQ5_K)] = avx512::dot_q5_K_q8_K;
   t.dot4[type_index(DType::kQ8_0)] = avx512::dot4_q8_0_q8_0;
   t.dot4[type_index(DType::kQ4_K)] = avx512::dot4_q4_K_q8_K;
+  t.dot4[type_index(DType::kQ2_K)] = avx512::dot4_q2_K_q8_K;
+  t.dot4[type_index(DType::kQ3_K)] = avx512::dot4_q3_K_q8_K;
+  t.dot4[type_index(DType::kQ5_K)] = avx512::dot4_q5_K_q8_K;
   t.dot[type_index(DType::kQ6_K)] = avx512::dot_q6_K_q8_K;
   t.dot4[type_index(DType::kQ6_K)] = avx512::dot4_q6_K_q8_K;
   t.dot4_f16_wide = avx512::dot4_f16_f32;
