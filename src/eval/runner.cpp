@@ -55,6 +55,7 @@ struct ModelRun {
   Status status;
   std::vector<Answer> answers;
   std::vector<int> words_cut;  // per item: words removed to fit the context (fit_prompt)
+  std::vector<char> from_cache;  // per item: the answer came from the answer cache
   int64_t cache_hits = 0;
   double wall_s = 0.0;
 };
@@ -73,7 +74,8 @@ backend::CompletionRequest make_request(const TaskConfig& task, const std::strin
 ModelRun answer_items(const TaskConfig& task, const Dataset& ds, ModelSlot& slot, int jobs,
                       bool progress) {
   ModelRun run{slot.config, Status::ok(), std::vector<Answer>(ds.items.size()),
-               std::vector<int>(ds.items.size(), 0), 0, 0.0};
+               std::vector<int>(ds.items.size(), 0), std::vector<char>(ds.items.size(), 0), 0,
+               0.0};
   // Long inputs are shortened to leave room for the answer (PROMPTS.md) when the backend knows
   // its context and tokenizer; other backends get the prompt as it is.
   const int64_t n_ctx = slot.backend->context_length();
@@ -130,6 +132,7 @@ ModelRun answer_items(const TaskConfig& task, const Dataset& ds, ModelSlot& slot
         cached = c->from_cache;
         a = answer_from_completion(task.spec, slot.config->name, *c);
       }
+      run.from_cache[i] = cached ? 1 : 0;
       if (cached) hits.fetch_add(1);
       run.answers[i] = std::move(a);
       std::lock_guard<std::mutex> lock(mu);
@@ -148,14 +151,12 @@ ModelRun answer_items(const TaskConfig& task, const Dataset& ds, ModelSlot& slot
 }
 
 json answer_row(const std::string& task, const Item& item, const std::string& system,
-                const char* type, const Answer& a, double score, std::optional<uint64_t> seed,
-                bool from_cache) {
+                const char* type, const Answer& a, double score, std::optional<uint64_t> seed) {
   json row = {{"task", task},      {"id", item.id},          {"system", system},
               {"type", type},      {"prediction", a.text},   {"parsed", a.parsed},
               {"raw", a.raw},      {"score", score},         {"seconds", a.latency_s},
               {"references", item.references}};
   if (seed) row["seed"] = *seed;
-  if (type == std::string("model")) row["from_cache"] = from_cache;
   if (!a.label_logprobs.empty()) row["label_logprobs"] = a.label_logprobs;
   if (a.token_confidence) row["token_confidence"] = *a.token_confidence;
   return row;
@@ -381,7 +382,8 @@ Result<json> run_evaluation(const EvalConfig& config, const RunOptions& options,
       int64_t truncated = 0;
       for (size_t i = 0; i < ds->items.size(); ++i) {
         json row = answer_row(task.name, ds->items[i], slot.config->name, "model", run.answers[i],
-                              sc.item_scores[i], std::nullopt, false);
+                              sc.item_scores[i], std::nullopt);
+        row["from_cache"] = run.from_cache[i] != 0;
         row["words_cut"] = run.words_cut[i];
         truncated += run.words_cut[i] > 0 ? 1 : 0;
         preds << row.dump() << "\n";
@@ -449,7 +451,7 @@ Result<json> run_evaluation(const EvalConfig& config, const RunOptions& options,
         per_seed[std::to_string(seed)] = sc.main;
         for (size_t i = 0; i < ds->items.size(); ++i) {
           json row = answer_row(task.name, ds->items[i], name, "strategy", chosen[i],
-                                sc.item_scores[i], seed, false);
+                                sc.item_scores[i], seed);
           row["tie"] = run->items[i].tie;
           row["rounds"] = run->items[i].rounds;
           preds << row.dump() << "\n";

@@ -339,6 +339,22 @@ TEST(Runner, InterruptedRunResumesFromTheCache) {
   // Items 1-3 reached the server once per model (b's and c's item 0 also failed once in run 1).
   for (int i = 1; i < 4; ++i) EXPECT_EQ(server.requests_for(prompt_of(i)), 3) << i;
   EXPECT_EQ(system_of((*second)["tasks"][0], "a")["cache_hits"], 4);
+  // The predictions say which answers came from the cache: model a's items 0-3, nothing else.
+  {
+    std::ifstream in(dir + "/out/predictions/sst2.jsonl");
+    int cached_rows = 0;
+    for (std::string line; std::getline(in, line);) {
+      const json row = json::parse(line);
+      if (row["type"] != "model") {
+        EXPECT_FALSE(row.contains("from_cache"));
+        continue;
+      }
+      const bool expect = row["system"] == "a" && row["id"].get<std::string>() <= "x3";
+      EXPECT_EQ(row["from_cache"].get<bool>(), expect) << row.dump();
+      cached_rows += row["from_cache"].get<bool>() ? 1 : 0;
+    }
+    EXPECT_EQ(cached_rows, 4);
+  }
   // Same results as an uninterrupted run into a fresh directory and cache.
   RunOptions fresh = ro;
   fresh.output_dir = dir + "/fresh";
