@@ -109,36 +109,27 @@ Result<PerplexityResult> perplexity(const std::shared_ptr<const Model>& model,
   return out;
 }
 
-Result<KlResult> kl_divergence(const std::shared_ptr<const Model>& base,
-                               const std::shared_ptr<const Model>& test,
-                               std::span<const int32_t> tokens, const PerplexityOptions& options,
-                               SessionOptions session_options) {
-  if (base->hparams().n_vocab != test->hparams().n_vocab) {
-    return Error(ErrorCode::kInvalidArgument, "the models have different vocabularies")
-        .expected(fmt::format("{} tokens (base)", base->hparams().n_vocab))
-        .actual(fmt::format("{} tokens", test->hparams().n_vocab));
-  }
-  QUORUM_ASSIGN_OR_RETURN(const int64_t n_chunks, count_chunks(tokens, options));
-  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> sb, make_session(base, options, session_options));
-  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> st, make_session(test, options, session_options));
-  const int64_t first = options.n_ctx / 2;
-  const auto n_vocab = static_cast<size_t>(sb->n_vocab());
+namespace {
+
+// The per-token sums of kl_divergence; add() takes one chunk's scored rows of both models.
+struct KlAccumulator {
   KlResult out;
   NllAccumulator acc_b, acc_t;
   double kld_sum = 0, kld2_sum = 0, dp_sum = 0, dp2_sum = 0, lr_sum = 0, lr2_sum = 0;
   int64_t same = 0, n = 0;
-  out.min_dp = 1.0;
-  out.max_dp = -1.0;
-  std::vector<int32_t> buf;
-  std::vector<float> base_logits;
-  for (int64_t c = 0; c < n_chunks; ++c) {
-    QUORUM_ASSIGN_OR_RETURN(std::span<const float> lb, eval_chunk(*sb, tokens, c, options, buf));
-    base_logits.assign(lb.begin(), lb.end());
-    QUORUM_ASSIGN_OR_RETURN(std::span<const float> lt, eval_chunk(*st, tokens, c, options, buf));
-    const int32_t* next = tokens.data() + c * options.n_ctx;
-    for (int64_t i = first; i < options.n_ctx - 1; ++i) {
-      const std::span<const float> rb(base_logits.data() + static_cast<size_t>(i) * n_vocab, n_vocab);
-      const std::span<const float> rt = lt.subspan(static_cast<size_t>(i) * n_vocab, n_vocab);
+
+  KlAccumulator() {
+    out.min_dp = 1.0;
+    out.max_dp = -1.0;
+  }
+
+  // base_rows: [n_ctx - 1 - first][n_vocab] (scored positions first .. n_ctx-2);
+  // test_logits: [n_ctx][n_vocab] (all positions); next: the chunk's tokens.
+  void add(std::span<const float> base_rows, std::span<const float> test_logits, const int32_t* next,
+           int64_t first, int64_t n_ctx, size_t n_vocab) {
+    for (int64_t i = first; i < n_ctx - 1; ++i) {
+      const std::span<const float> rb = base_rows.subspan(static_cast<size_t>(i - first) * n_vocab, n_vocab);
+      const std::span<const float> rt = test_logits.subspan(static_cast<size_t>(i) * n_vocab, n_vocab);
       const LogSoftmaxRow sb_row = row_stats(rb), st_row = row_stats(rt);
       double kld = 0;
       for (size_t v = 0; v < n_vocab; ++v) {
@@ -166,27 +157,126 @@ Result<KlResult> kl_divergence(const std::shared_ptr<const Model>& base,
     }
     out.base.chunk_ppl.push_back(acc_b.ppl());
     out.test.chunk_ppl.push_back(acc_t.ppl());
-    if (options.on_chunk) options.on_chunk(c, out.test.chunk_ppl.back());
+  }
+
+  KlResult finish(int64_t n_chunks) {
+    const auto dn = static_cast<double>(n);
+    auto err = [&](double sum, double sum2) {
+      const double mean = sum / dn;
+      const double var = sum2 / dn - mean * mean;
+      return var > 0 && n > 1 ? std::sqrt(var / (dn - 1)) : 0.0;
+    };
+    acc_b.finish(out.base);
+    acc_t.finish(out.test);
+    out.base.n_chunks = out.test.n_chunks = n_chunks;
+    out.mean_kld = kld_sum / dn;
+    out.kld_err = err(kld_sum, kld2_sum);
+    out.mean_dp = dp_sum / dn;
+    out.rms_dp = std::sqrt(dp2_sum / dn);
+    out.ln_ppl_ratio = lr_sum / dn;
+    out.ln_ppl_ratio_err = err(lr_sum, lr2_sum);
+    out.same_top = static_cast<double>(same) / dn;
+    out.same_top_err = n > 1 ? std::sqrt(out.same_top * (1 - out.same_top) / (dn - 1)) : 0.0;
+    return std::move(out);
+  }
+};
+
+Status check_vocab(int64_t base_vocab, int64_t test_vocab) {
+  if (base_vocab == test_vocab) return Status::ok();
+  return Error(ErrorCode::kInvalidArgument, "the models have different vocabularies")
+      .expected(fmt::format("{} tokens (base)", base_vocab))
+      .actual(fmt::format("{} tokens", test_vocab));
+}
+
+}  // namespace
+
+Result<KlResult> kl_divergence(const std::shared_ptr<const Model>& base,
+                               const std::shared_ptr<const Model>& test,
+                               std::span<const int32_t> tokens, const PerplexityOptions& options,
+                               SessionOptions session_options) {
+  QUORUM_TRY(check_vocab(base->hparams().n_vocab, test->hparams().n_vocab));
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_chunks, count_chunks(tokens, options));
+  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> sb, make_session(base, options, session_options));
+  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> st, make_session(test, options, session_options));
+  const int64_t first = options.n_ctx / 2;
+  const auto n_vocab = static_cast<size_t>(sb->n_vocab());
+  KlAccumulator acc;
+  std::vector<int32_t> buf;
+  std::vector<float> base_rows;
+  for (int64_t c = 0; c < n_chunks; ++c) {
+    QUORUM_ASSIGN_OR_RETURN(std::span<const float> lb, eval_chunk(*sb, tokens, c, options, buf));
+    base_rows.assign(lb.begin() + first * static_cast<int64_t>(n_vocab),
+                     lb.begin() + (options.n_ctx - 1) * static_cast<int64_t>(n_vocab));
+    QUORUM_ASSIGN_OR_RETURN(std::span<const float> lt, eval_chunk(*st, tokens, c, options, buf));
+    acc.add(base_rows, lt, tokens.data() + c * options.n_ctx, first, options.n_ctx, n_vocab);
+    if (options.on_chunk) options.on_chunk(c, acc.out.test.chunk_ppl.back());
     if (options.progress) options.progress("kl-divergence", c + 1, n_chunks);
   }
-  const auto dn = static_cast<double>(n);
-  auto err = [&](double sum, double sum2) {
-    const double mean = sum / dn;
-    const double var = sum2 / dn - mean * mean;
-    return var > 0 && n > 1 ? std::sqrt(var / (dn - 1)) : 0.0;
-  };
-  acc_b.finish(out.base);
-  acc_t.finish(out.test);
-  out.base.n_chunks = out.test.n_chunks = n_chunks;
-  out.mean_kld = kld_sum / dn;
-  out.kld_err = err(kld_sum, kld2_sum);
-  out.mean_dp = dp_sum / dn;
-  out.rms_dp = std::sqrt(dp2_sum / dn);
-  out.ln_ppl_ratio = lr_sum / dn;
-  out.ln_ppl_ratio_err = err(lr_sum, lr2_sum);
-  out.same_top = static_cast<double>(same) / dn;
-  out.same_top_err = n > 1 ? std::sqrt(out.same_top * (1 - out.same_top) / (dn - 1)) : 0.0;
-  return out;
+  return acc.finish(n_chunks);
+}
+
+uint64_t KlBase::bytes(int64_t n_chunks, int64_t n_ctx, int64_t n_vocab) {
+  return static_cast<uint64_t>(n_chunks) * static_cast<uint64_t>(n_ctx - 1 - n_ctx / 2) *
+         static_cast<uint64_t>(n_vocab) * sizeof(float);
+}
+
+Result<KlBase> kl_base(const std::shared_ptr<const Model>& base, std::span<const int32_t> tokens,
+                       const PerplexityOptions& options, SessionOptions session_options) {
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_chunks, count_chunks(tokens, options));
+  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, make_session(base, options, session_options));
+  const int64_t first = options.n_ctx / 2;
+  const auto n_vocab = static_cast<size_t>(s->n_vocab());
+  KlBase kb;
+  kb.n_ctx = options.n_ctx;
+  kb.n_chunks = n_chunks;
+  kb.n_vocab = static_cast<int64_t>(n_vocab);
+  kb.tokens.assign(tokens.begin(), tokens.begin() + n_chunks * options.n_ctx);
+  kb.logits.reserve(KlBase::bytes(n_chunks, options.n_ctx, kb.n_vocab) / sizeof(float));
+  NllAccumulator acc;
+  std::vector<int32_t> buf;
+  for (int64_t c = 0; c < n_chunks; ++c) {
+    QUORUM_ASSIGN_OR_RETURN(std::span<const float> logits, eval_chunk(*s, tokens, c, options, buf));
+    const int32_t* next = tokens.data() + c * options.n_ctx;
+    for (int64_t i = first; i < options.n_ctx - 1; ++i) {
+      const std::span<const float> row = logits.subspan(static_cast<size_t>(i) * n_vocab, n_vocab);
+      acc.add(row_stats(row).logprob(row, next[i + 1]));
+      kb.logits.insert(kb.logits.end(), row.begin(), row.end());
+    }
+    kb.ppl.chunk_ppl.push_back(acc.ppl());
+    if (options.on_chunk) options.on_chunk(c, kb.ppl.chunk_ppl.back());
+    if (options.progress) options.progress("kl-divergence base", c + 1, n_chunks);
+  }
+  kb.ppl.n_chunks = n_chunks;
+  acc.finish(kb.ppl);
+  return kb;
+}
+
+Result<KlResult> kl_divergence(const KlBase& base, const std::shared_ptr<const Model>& test,
+                               std::span<const int32_t> tokens, const PerplexityOptions& options,
+                               SessionOptions session_options) {
+  QUORUM_TRY(check_vocab(base.n_vocab, test->hparams().n_vocab));
+  QUORUM_ASSIGN_OR_RETURN(const int64_t n_chunks, count_chunks(tokens, options));
+  if (options.n_ctx != base.n_ctx || n_chunks != base.n_chunks ||
+      !std::equal(base.tokens.begin(), base.tokens.end(), tokens.begin())) {
+    return Error(ErrorCode::kInvalidArgument, "the KL base was computed on other chunks")
+        .expected(fmt::format("the base's {} chunks of {} tokens", base.n_chunks, base.n_ctx))
+        .actual(fmt::format("{} chunks of {} tokens{}", n_chunks, options.n_ctx,
+                            options.n_ctx == base.n_ctx && n_chunks == base.n_chunks ? " (other tokens)" : ""));
+  }
+  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> st, make_session(test, options, session_options));
+  const int64_t first = options.n_ctx / 2;
+  const auto n_vocab = static_cast<size_t>(base.n_vocab);
+  const size_t chunk_floats = static_cast<size_t>(options.n_ctx - 1 - first) * n_vocab;
+  KlAccumulator acc;
+  std::vector<int32_t> buf;
+  for (int64_t c = 0; c < n_chunks; ++c) {
+    QUORUM_ASSIGN_OR_RETURN(std::span<const float> lt, eval_chunk(*st, tokens, c, options, buf));
+    const std::span<const float> rows(base.logits.data() + static_cast<size_t>(c) * chunk_floats, chunk_floats);
+    acc.add(rows, lt, tokens.data() + c * options.n_ctx, first, options.n_ctx, n_vocab);
+    if (options.on_chunk) options.on_chunk(c, acc.out.test.chunk_ppl.back());
+    if (options.progress) options.progress("kl-divergence", c + 1, n_chunks);
+  }
+  return acc.finish(n_chunks);
 }
 
 }  // namespace quorum

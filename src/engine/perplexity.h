@@ -55,9 +55,32 @@ struct KlResult {
 };
 
 // KL divergence of `test` from `base` over the same chunks and scored positions. The models
-// must share a vocabulary size.
+// must share a vocabulary size. Evaluates both models on every chunk; to compare several test
+// models against one base, compute the base once with kl_base (below).
 Result<KlResult> kl_divergence(const std::shared_ptr<const Model>& base,
                                const std::shared_ptr<const Model>& test,
+                               std::span<const int32_t> tokens, const PerplexityOptions& options,
+                               SessionOptions session_options = {});
+
+// The base model's side of kl_divergence, computed once and reused for any number of test
+// models (llama-perplexity's --kl-divergence-base file, kept in memory at full precision): the
+// logits of the scored positions of every chunk and the base perplexity. Memory:
+// bytes(n_chunks, n_ctx, n_vocab) = n_chunks × (n_ctx - 1 - n_ctx/2) × n_vocab × 4.
+struct KlBase {
+  int64_t n_ctx = 0, n_chunks = 0, n_vocab = 0;
+  std::vector<int32_t> tokens;  // the evaluated tokens (n_chunks × n_ctx), checked on reuse
+  std::vector<float> logits;    // [n_chunks][n_ctx - 1 - n_ctx/2][n_vocab]
+  PerplexityResult ppl;         // = perplexity(base, tokens, options)
+  static uint64_t bytes(int64_t n_chunks, int64_t n_ctx, int64_t n_vocab);
+};
+
+Result<KlBase> kl_base(const std::shared_ptr<const Model>& base, std::span<const int32_t> tokens,
+                       const PerplexityOptions& options, SessionOptions session_options = {});
+
+// kl_divergence against a precomputed base: the same numbers, bit for bit, as
+// kl_divergence(base model, test, ...) with the same tokens and options (n_ctx and the chunk
+// count must match the base's; the tokens are checked).
+Result<KlResult> kl_divergence(const KlBase& base, const std::shared_ptr<const Model>& test,
                                std::span<const int32_t> tokens, const PerplexityOptions& options,
                                SessionOptions session_options = {});
 

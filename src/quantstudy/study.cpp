@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "core/progress.h"
@@ -111,7 +112,15 @@ struct ModelContext {
   std::shared_ptr<const tokenizer::Tokenizer> tok;
   std::vector<int32_t> tokens;
   PerplexityOptions popts;
+  // The unquantized model's logits on the scored positions, computed once per model and reused
+  // by the KL of every quantized file (empty when larger than kMaxKlBaseBytes: then each KL
+  // evaluates the base again).
+  std::optional<KlBase> kl_base;
 };
+
+// Up to this size the base logits stay in memory (task models: 10 chunks × 255 × 4096 × 4 B ≈
+// 42 MB; a 128k-vocabulary model would need 1.3 GB for the same chunks).
+constexpr uint64_t kMaxKlBaseBytes = uint64_t{1} << 30;
 
 Result<ModelContext> open_model(const StudyConfig& c, const StudyModel& m, const std::string& text) {
   ModelContext mc;
@@ -255,7 +264,10 @@ Status measure_run(const StudyConfig& c, const ModelContext& mc, RunRecord& r,
   }
   SessionOptions so;
   so.pool = pool;
-  QUORUM_ASSIGN_OR_RETURN(KlResult kl, kl_divergence(mc.base, q, mc.tokens, po, so));
+  const auto t_kl = Clock::now();
+  QUORUM_ASSIGN_OR_RETURN(KlResult kl, mc.kl_base ? kl_divergence(*mc.kl_base, q, mc.tokens, po, so)
+                                                  : kl_divergence(mc.base, q, mc.tokens, po, so));
+  r.j["kl_seconds"] = since(t_kl);
   r.j["ppl"] = kl.test.ppl;
   r.j["ppl_err"] = kl.test.ppl_err;
   r.j["kld"] = kl.mean_kld;
@@ -269,8 +281,10 @@ Status measure_run(const StudyConfig& c, const ModelContext& mc, RunRecord& r,
   r.token_kld = std::move(kl.token_kld);
   if (c.speed) {
     if (bar) bar->set_label(step + ": speed");
+    const auto t_speed = Clock::now();
     QUORUM_ASSIGN_OR_RETURN(json sp, measure_speed(c, q));
     r.j.update(sp);
+    r.j["speed_seconds"] = since(t_speed);
   }
   return Status::ok();
 }
@@ -417,7 +431,26 @@ Result<json> run_quant_study(const StudyConfig& c, const StudyOptions& options,
     }
     SessionOptions so;
     so.pool = pool;
-    if (auto p = perplexity(mc->base, mc->tokens, mc->popts, so)) {
+    // The original's perplexity; when its logits fit in memory the same pass keeps them as the
+    // base of every KL divergence below (KlBase), so the original is evaluated once per model.
+    const auto t_base = Clock::now();
+    Result<PerplexityResult> p = Error(ErrorCode::kInternal, "not computed");
+    const int64_t n_chunks_avail = static_cast<int64_t>(mc->tokens.size()) / std::max<int64_t>(c.ppl_ctx, 1);
+    const int64_t n_chunks = c.ppl_chunks > 0 ? std::min(c.ppl_chunks, n_chunks_avail) : n_chunks_avail;
+    if (KlBase::bytes(n_chunks, c.ppl_ctx, mc->base->hparams().n_vocab) <= kMaxKlBaseBytes) {
+      auto kb = kl_base(mc->base, mc->tokens, mc->popts, so);
+      if (kb) {
+        p = kb->ppl;
+        mc->kl_base = std::move(kb).value();
+      } else {
+        p = kb.status();
+      }
+    } else {
+      p = perplexity(mc->base, mc->tokens, mc->popts, so);
+    }
+    mj["kl_base_cached"] = mc->kl_base.has_value();
+    mj["base_seconds"] = since(t_base);
+    if (p) {
       mj["ppl"] = p->ppl;
       mj["ppl_err"] = p->ppl_err;
       mj["n_scored"] = p->n_scored;

@@ -2,9 +2,10 @@
 // quantizes the model (files cached in the output directory; a re-run skips existing ones whose
 // recipe is unchanged), then measures file size and bits per weight, quantization time,
 // perplexity and KL divergence against the unquantized model with the same-top-1 rate
-// (engine/perplexity.h, llama-perplexity's chunking), pp/tg speed (engine/bench.h), and task
-// scores through the evaluation runner (each method+level's quantized models also as an
-// ensemble). Methods are compared pairwise at each level — every method against RTN, AWQ against
+// (engine/perplexity.h, llama-perplexity's chunking; the unquantized model is evaluated once
+// per model and its logits kept for every quantized file, KlBase), pp/tg speed
+// (engine/bench.h), and task scores through the evaluation runner (each method+level's quantized
+// models also as an ensemble). Methods are compared pairwise at each level — every method against RTN, AWQ against
 // GPTQ — with a paired bootstrap over per-token KL and, on tasks, McNemar's test (classification)
 // or a paired bootstrap over item scores.
 //
