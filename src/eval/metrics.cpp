@@ -189,8 +189,8 @@ Result<McNemarResult> mcnemar_test(const std::vector<bool>& a_correct,
     res.b_only += !a_correct[i] && b_correct[i];
   }
   const size_t n = res.a_only + res.b_only;
-  if (n == 0) return res;  // no discordant pairs: no evidence of a difference, p = 1
-  if (n < exact_below) {
+  if (n < exact_below || n == 0) {
+    // (No discordant pairs: the exact test's p = 1, no evidence of a difference.)
     // Two-sided exact binomial: 2 * P(X <= min(b, c)), X ~ Binomial(n, 1/2). Computed in log
     // space so large n cannot overflow.
     res.exact = true;

@@ -102,6 +102,8 @@ TEST(Significance, McNemarExactAndChiSquare) {
   EXPECT_NEAR(c->p_value, 0.002663119259138554, 1e-12);
   // Symmetric and no discordance -> p = 1.
   EXPECT_EQ(mcnemar_test({true, false}, {true, false})->p_value, 1.0);
+  EXPECT_TRUE(mcnemar_test({true, false}, {true, false})->exact);  // reported as the exact test
+  EXPECT_EQ(mcnemar_test({true, false}, {true, false}, /*exact_below=*/0)->p_value, 1.0);
 }
 
 }  // namespace
