@@ -135,6 +135,15 @@ void prompt_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "k", "n", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
+// The same on one thread: GFLOP/cpu_s is then the calling thread's own work (with 2 threads it
+// assumes both threads were busy equally long), for comparing kernels against BM_FmaPeak.
+void prompt_shapes_1t(benchmark::internal::Benchmark* b) {
+  for (auto [rows, k] : {std::pair<int64_t, int64_t>{2048, 2048}, {2048, 8192}}) {
+    b->Args({rows, k, 512, 1});
+  }
+  b->ArgNames({"rows", "k", "n", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
 using quorum::kernels::MatmulPath;
 BENCHMARK_CAPTURE(BM_Matmul, q4_K, DType::kQ4_K, MatmulPath::kAuto)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q6_K, DType::kQ6_K, MatmulPath::kAuto)->Apply(shapes);
@@ -144,6 +153,7 @@ BENCHMARK_CAPTURE(BM_Matmul, q4_K_pp, DType::kQ4_K, MatmulPath::kAuto)->Apply(pr
 BENCHMARK_CAPTURE(BM_Matmul, q6_K_pp, DType::kQ6_K, MatmulPath::kAuto)->Apply(prompt_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q8_0_pp, DType::kQ8_0, MatmulPath::kAuto)->Apply(prompt_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, f16_pp, DType::kF16, MatmulPath::kAuto)->Apply(prompt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul, f16_pp1, DType::kF16, MatmulPath::kAuto)->Apply(prompt_shapes_1t);
 BENCHMARK_CAPTURE(BM_Matmul, q4_K_dots, DType::kQ4_K, MatmulPath::kDots)->Apply(prompt_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q6_K_dots, DType::kQ6_K, MatmulPath::kDots)->Apply(prompt_shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q8_0_dots, DType::kQ8_0, MatmulPath::kDots)->Apply(prompt_shapes);

@@ -51,6 +51,9 @@ TEST(Gemm, FloatTypesMatchDoubleReferenceOverShapes) {
     }
   }
   shapes.push_back({64, 2048, 40});
+  // Several blocks of 8 panels per thread (gemm_blocks), the last block and panel partial.
+  shapes.push_back({601, 600, 30});
+  shapes.push_back({1030, 257, 13});
   ThreadPool pool(2);
   int tested = 0;
   for (Isa isa : available_isas()) {

@@ -81,5 +81,69 @@ inline void gemm_panels(const GemmShape& s, const uint8_t* w, size_t w_row, int6
   }
 }
 
+// The same product with the weights in blocks of up to `block_panels` panels (GotoBLAS order):
+//   for each block of block_panels x 32 weight rows:
+//     for each k slice:
+//       pack the slices of all the block's panels (scratch: block_panels x panel_bytes, in L2)
+//       for each activation tile: for each panel of the block: micro-kernel
+// An activation tile's slice is then read from L3 / memory once per block and reused from L1
+// by the block's panels, instead of once per panel: gemm_panels re-reads all n x k activations
+// for every 32 weight rows, which at k = 8192 (16 MB of F32 tiles) does not stay in any cache.
+// Each weight is still packed once and read from memory once per matmul.
+template <typename Pack, typename Micro>
+inline void gemm_blocks(const GemmShape& s, int64_t block_panels, size_t panel_bytes,
+                        const uint8_t* w, size_t w_row, int64_t i0, int64_t i1, int64_t n_units,
+                        const uint8_t* tiles, int64_t n, float* y, int64_t ldy, uint8_t* scratch,
+                        Pack pack, Micro micro) {
+  const int64_t n_tiles = (n + s.nr - 1) / s.nr;
+  const int64_t block_rows = block_panels * kGemmPanelRows;
+  const size_t unit_bytes = w_row / static_cast<size_t>(n_units);
+  for (int64_t b0 = i0; b0 < i1; b0 += block_rows) {
+    const int64_t b1 = i1 - b0 < block_rows ? i1 : b0 + block_rows;
+    const int64_t n_panels = (b1 - b0 + kGemmPanelRows - 1) / kGemmPanelRows;
+    for (int64_t u0 = 0; u0 < n_units; u0 += s.slice_units) {
+      const int64_t units = n_units - u0 < s.slice_units ? n_units - u0 : s.slice_units;
+      for (int64_t p = 0; p < n_panels; ++p) {
+        const int64_t r0 = b0 + p * kGemmPanelRows;
+        const int64_t rows_valid = b1 - r0 < kGemmPanelRows ? b1 - r0 : kGemmPanelRows;
+        pack(w + r0 * w_row, w_row, rows_valid, u0, units, scratch + p * panel_bytes);
+      }
+      // The next slice's weights (of this block, or the first slice of the next block) come
+      // from memory: ask for them into L2 while this slice computes, spread over the tiles.
+      int64_t nb0 = b0, nu0 = u0 + s.slice_units;
+      if (nu0 >= n_units) {
+        nb0 = b1;
+        nu0 = 0;
+      }
+      const int64_t next_units = n_units - nu0 < s.slice_units ? n_units - nu0 : s.slice_units;
+      const int64_t next_rows = nb0 >= i1 ? 0 : (i1 - nb0 < block_rows ? i1 - nb0 : block_rows);
+      const size_t next_bytes = static_cast<size_t>(next_units) * unit_bytes;
+      for (int64_t t = 0; t < n_tiles; ++t) {
+        for (int64_t r = t; r < next_rows; r += n_tiles) {
+          const char* pw = reinterpret_cast<const char*>(w + (nb0 + r) * w_row + nu0 * unit_bytes);
+          for (size_t off = 0; off < next_bytes; off += 64) _mm_prefetch(pw + off, _MM_HINT_T1);
+        }
+        const int n_valid = static_cast<int>(n - t * s.nr < s.nr ? n - t * s.nr : s.nr);
+        const uint8_t* tile = tiles + static_cast<size_t>(t * n_units + u0) * s.tile_unit_bytes;
+        float* yt = y + t * s.nr * ldy;
+        // The next tile's slice, into L2 while this tile computes: a share before each panel.
+        const char* next_tile =
+            reinterpret_cast<const char*>(tile + static_cast<size_t>(n_units) * s.tile_unit_bytes);
+        const size_t tile_bytes = t + 1 < n_tiles ? static_cast<size_t>(units) * s.tile_unit_bytes : 0;
+        const size_t share = (tile_bytes / 64 / static_cast<size_t>(n_panels) + 1) * 64;
+        for (int64_t p = 0; p < n_panels; ++p) {
+          const size_t off0 = static_cast<size_t>(p) * share;
+          const size_t off1 = off0 + share < tile_bytes ? off0 + share : tile_bytes;
+          for (size_t off = off0; off < off1; off += 64) _mm_prefetch(next_tile + off, _MM_HINT_T1);
+          const int64_t r0 = b0 + p * kGemmPanelRows;
+          const int64_t rows_valid = b1 - r0 < kGemmPanelRows ? b1 - r0 : kGemmPanelRows;
+          micro(scratch + p * panel_bytes, tile, units, yt + r0, ldy, n_valid,
+                gemm_lane_mask(rows_valid), gemm_lane_mask(rows_valid - 16), u0 > 0);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace quorum::kernels::avx512
