@@ -154,7 +154,7 @@ TEST(SimdVsRef, EveryDot4MatchesTheReferenceOverSweptSizes) {
     }
   }
   if (available_isas().back() == Isa::kAvx512) {
-    EXPECT_GE(tested, 11);  // Q8_0, Q2_K..Q6_K and the five 32-block types
+    EXPECT_GE(tested, 13);  // Q8_0, Q2_K..Q6_K, IQ2_XXS/XS and the five 32-block types
   }
 }
 

@@ -42,6 +42,8 @@ void dot4_q6_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, fl
 void dot4_q2_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q3_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q5_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_iq2_xxs_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_iq2_xs_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q4_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q4_1_q8_1(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 void dot4_q5_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);

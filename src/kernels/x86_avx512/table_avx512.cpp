@@ -40,6 +40,8 @@ void fill_avx512(KernelTable& t) {
   t.dot4_f16_wide = avx512::dot4_f16_f32;
   t.dot[type_index(DType::kIQ2_XXS)] = avx512::dot_iq2_xxs_q8_K;
   t.dot[type_index(DType::kIQ2_XS)] = avx512::dot_iq2_xs_q8_K;
+  t.dot4[type_index(DType::kIQ2_XXS)] = avx512::dot4_iq2_xxs_q8_K;
+  t.dot4[type_index(DType::kIQ2_XS)] = avx512::dot4_iq2_xs_q8_K;
 
   // F32 weights keep the per-row dots: F32 models (the small test models) then give the same
   // logits bit for bit whether tokens come in a batch or one by one.
