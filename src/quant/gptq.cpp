@@ -29,6 +29,7 @@ struct Plan {
   const BlockGrid* grid = nullptr;
   QuantizeFn rtn = nullptr;
   size_t row_bytes = 0;
+  int scale_passes = 1;
 };
 
 // U = the upper Cholesky factor of (H + λI)⁻¹, raising λ tenfold while H + λI is not positive
@@ -59,10 +60,14 @@ Status inverse_cholesky(MatD& h, double damp, MatF& u) {
       .hint("raise the damping (--gptq-damp) or use more calibration tokens");
 }
 
-// Rows [r0, r1): the column loop. Writes the rows' blocks into dst.
-void quantize_rows(const Plan& p, const float* w, int64_t r0, int64_t r1, uint8_t* dst) {
-  const int64_t m = r1 - r0, k = p.k, qk = p.qk;
-  if (m <= 0) return;
+// One column loop over rows [r0, r0 + m). When a column first touches a block, the block's scales
+// are chosen by the RTN quantizer on `fit` (original column order, [m, k]) if given, else on the
+// block's current, error-updated weights. Writes the rows' blocks (scales and codes) to `blocks`
+// [m, row_bytes], the value each weight had when it was rounded to `rounded_from` [m, k] (original
+// order), and per row the loss Σ ((w - q) / U_ii)², which equals the row's ΔW (H + λI) ΔWᵀ.
+void column_loop(const Plan& p, const float* w, int64_t r0, int64_t m, const float* fit,
+                 uint8_t* blocks, float* rounded_from, double* loss) {
+  const int64_t k = p.k, qk = p.qk;
   MatF wm(m, k);  // current weights, permuted column order
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t i = 0; i < k; ++i) {
@@ -78,6 +83,7 @@ void quantize_rows(const Plan& p, const float* w, int64_t r0, int64_t r1, uint8_
   std::vector<float> seg(static_cast<size_t>(qk));
   std::vector<uint8_t> scratch;
   std::vector<float> values;
+  std::fill(loss, loss + m, 0.0);
 
   for (int64_t i1 = 0; i1 < k; i1 += p.batch) {
     const int64_t i2 = std::min(i1 + p.batch, k), nb = i2 - i1;
@@ -86,18 +92,22 @@ void quantize_rows(const Plan& p, const float* w, int64_t r0, int64_t r1, uint8_
       const int64_t c = p.perm[static_cast<size_t>(i)];
       const int64_t g = c / qk;
       if (!have_grid[static_cast<size_t>(g)]) {
-        // The block's current weights: columns of this batch are up to date; later columns
-        // still lack this batch's pending update for the columns done so far.
         for (int64_t r = 0; r < m; ++r) {
-          for (int64_t t = 0; t < qk; ++t) {
-            const int64_t pos = p.inv[static_cast<size_t>(g * qk + t)];
-            float v = wm(r, pos);
-            if (pos >= i2 && i > i1) {
-              v -= err.row(r).head(i - i1).dot(p.u.col(pos).segment(i1, i - i1));
+          if (fit != nullptr) {
+            std::copy_n(fit + r * k + g * qk, qk, seg.begin());
+          } else {
+            // The block's current weights: columns of this batch are up to date; later columns
+            // still lack this batch's pending update for the columns done so far.
+            for (int64_t t = 0; t < qk; ++t) {
+              const int64_t pos = p.inv[static_cast<size_t>(g * qk + t)];
+              float v = wm(r, pos);
+              if (pos >= i2 && i > i1) {
+                v -= err.row(r).head(i - i1).dot(p.u.col(pos).segment(i1, i - i1));
+              }
+              seg[static_cast<size_t>(t)] = v;
             }
-            seg[static_cast<size_t>(t)] = v;
           }
-          uint8_t* blk = dst + (r0 + r) * p.row_bytes + g * p.grid->block_bytes();
+          uint8_t* blk = blocks + r * p.row_bytes + g * p.grid->block_bytes();
           p.rtn(seg.data(), blk, 1, qk, p.importance.empty() ? nullptr : &p.importance[g * qk]);
           const size_t off = static_cast<size_t>(r * k + g * qk);
           p.grid->grid(blk, &ga[off], &gb[off], scratch, values);
@@ -108,8 +118,11 @@ void quantize_rows(const Plan& p, const float* w, int64_t r0, int64_t r1, uint8_
       for (int64_t r = 0; r < m; ++r) {
         const size_t at = static_cast<size_t>(r * k + c);
         float q = 0;
+        rounded_from[at] = wm(r, i);
         codes[at] = p.grid->round(wm(r, i), ga[at], gb[at], &q);
-        err(r, i - i1) = (wm(r, i) - q) / d;
+        const float e = (wm(r, i) - q) / d;
+        err(r, i - i1) = e;
+        loss[r] += static_cast<double>(e) * e;
       }
       if (i + 1 < i2) {
         wm.block(0, i + 1, m, i2 - i - 1).noalias() -=
@@ -123,8 +136,33 @@ void quantize_rows(const Plan& p, const float* w, int64_t r0, int64_t r1, uint8_
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t g = 0; g < k / qk; ++g) {
       p.grid->pack(&codes[static_cast<size_t>(r * k + g * qk)],
-                   dst + (r0 + r) * p.row_bytes + g * p.grid->block_bytes());
+                   blocks + r * p.row_bytes + g * p.grid->block_bytes());
     }
+  }
+}
+
+// Rows [r0, r1): the first column loop picks block scales on the error-updated weights as it
+// reaches each block (the scales cannot see the updates that later columns of the block still
+// receive); each further pass fits the scales to the values the previous pass actually rounded,
+// and a row keeps the pass with the lowest loss. Writes the rows' blocks into dst.
+void quantize_rows(const Plan& p, const float* w, int64_t r0, int64_t r1, uint8_t* dst) {
+  const int64_t m = r1 - r0, k = p.k;
+  if (m <= 0) return;
+  const auto mk = static_cast<size_t>(m * k);
+  uint8_t* out = dst + r0 * p.row_bytes;
+  std::vector<float> fit(mk), next(p.scale_passes > 1 ? mk : 0);
+  std::vector<double> best(static_cast<size_t>(m)), loss(static_cast<size_t>(m));
+  column_loop(p, w, r0, m, nullptr, out, fit.data(), best.data());
+  std::vector<uint8_t> blocks(p.scale_passes > 1 ? static_cast<size_t>(m) * p.row_bytes : 0);
+  for (int pass = 1; pass < p.scale_passes; ++pass) {
+    column_loop(p, w, r0, m, fit.data(), blocks.data(), next.data(), loss.data());
+    for (int64_t r = 0; r < m; ++r) {
+      if (loss[static_cast<size_t>(r)] < best[static_cast<size_t>(r)]) {
+        best[static_cast<size_t>(r)] = loss[static_cast<size_t>(r)];
+        std::copy_n(blocks.data() + r * p.row_bytes, p.row_bytes, out + r * p.row_bytes);
+      }
+    }
+    fit.swap(next);
   }
 }
 
@@ -149,13 +187,15 @@ Status gptq_quantize(const float* w, int64_t rows, int64_t k, const Hessian& h, 
   if (h.n <= 0) {
     return Error(ErrorCode::kInvalidArgument, "GPTQ: no calibration rows for this input");
   }
-  if (o.block_size <= 0 || !(o.damp >= 0)) {
+  if (o.block_size <= 0 || !(o.damp >= 0) || o.scale_passes < 1) {
     return Error(ErrorCode::kInvalidArgument, "GPTQ: bad parameters")
-        .actual(fmt::format("block size {}, damp {}", o.block_size, o.damp));
+        .actual(fmt::format("block size {}, damp {}, scale passes {}", o.block_size, o.damp,
+                            o.scale_passes));
   }
   p.rows = rows;
   p.k = k;
   p.batch = o.block_size;
+  p.scale_passes = o.scale_passes;
   p.row_bytes = row_size(type, k);
 
   // H = 2/n Σ x xᵀ (symmetric from the lower triangle), in double.

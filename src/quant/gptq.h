@@ -38,6 +38,10 @@ struct GptqOptions {
   int64_t block_size = 128;     // lazy-batch width (columns)
   bool act_order = false;       // quantize columns by decreasing H_ii
   bool hessian_weights = true;  // RTN picks block scales weighted by diag H
+  // Column loops per tensor: the first picks block scales on the error-updated weights when it
+  // reaches a block; each further one re-fits them to the values the previous loop rounded
+  // (a row keeps the loop with the lowest output error).
+  int scale_passes = 2;
   uint64_t max_hessian_bytes = 2ull << 30;  // Hessians held at once (float, k x k per input)
 };
 
@@ -59,6 +63,7 @@ class HessianCollector : public ActivationObserver {
  public:
   HessianCollector(std::vector<int64_t> layers, ThreadPool& pool);
   void on_linear_input(const LinearInput& input) override;
+  bool observes_output() const override;
   // The Hessian of a weight's input; nullptr if it was not observed.
   const Hessian* find(const std::string& weight_name) const;
   uint64_t bytes() const;
