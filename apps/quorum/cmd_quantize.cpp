@@ -87,9 +87,11 @@ RunFn setup_quantize(CLI::App& sub) {
     opt.awq = o->awq;
     opt.awq.clip = !o->awq_no_clip;
     if (o->method == "gptq" || o->method == "awq") {
-      // The input model through the engine, for the calibration passes (read-only).
+      // The input model through the engine, for the calibration passes (read-only); the
+      // quantizer reads the tensors from the same mapping.
       auto model = Model::load(o->in);
       if (!model) return report_error(model.status());
+      opt.input = &(*model)->file();
       auto text = load_calibration_text(**model, o->calib);
       if (!text) return report_error(text.status());
       CalibrationOptions co;

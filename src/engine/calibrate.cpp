@@ -41,7 +41,8 @@ Result<int64_t> run_calibration(const std::shared_ptr<const Model>& model,
     buf.assign(tokens.begin() + c * o.n_ctx, tokens.begin() + (c + 1) * o.n_ctx);
     if (o.add_bos) buf[0] = o.bos_id;
     QUORUM_TRY(s->rewind(0));
-    QUORUM_TRY(s->decode(buf, LogitsMode::kAll).status());
+    QUORUM_TRY(s->decode(buf, observer.observes_output() ? LogitsMode::kAll : LogitsMode::kLast)
+                   .status());
     if (o.progress) o.progress("calibrate", c + 1, n_chunks);
   }
   return n_chunks;

@@ -32,6 +32,10 @@ class ActivationObserver {
  public:
   virtual ~ActivationObserver() = default;
   virtual void on_linear_input(const LinearInput& input) = 0;
+  // Whether the input of output.weight (layer -1) is wanted for every row; if not, a
+  // calibration pass computes only the last row's logits (the input of the LM head is then
+  // reported for that row only), which saves the largest matrix product of a small model.
+  virtual bool observes_output() const { return true; }
 };
 
 // Runs calibration text through a model with `observer` attached (supplied by the application,

@@ -83,6 +83,10 @@ void HessianCollector::on_linear_input(const LinearInput& in) {
   h.n += in.n;
 }
 
+bool HessianCollector::observes_output() const {
+  return std::find(layers_.begin(), layers_.end(), -1) != layers_.end();
+}
+
 const Hessian* HessianCollector::find(const std::string& weight_name) const {
   auto it = by_weight_.find(weight_name);
   return it == by_weight_.end() ? nullptr : it->second.get();

@@ -129,7 +129,12 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
                      " needs calibration text")
         .hint("pass --calib FILE (e.g. ../shared/data/calibration/groups_merged.txt)");
   }
-  QUORUM_ASSIGN_OR_RETURN(gguf::File f, gguf::File::open(in));
+  gguf::File f;
+  if (opt.input != nullptr) {
+    f = *opt.input;
+  } else {
+    QUORUM_ASSIGN_OR_RETURN(f, gguf::File::open(in));
+  }
   QUORUM_ASSIGN_OR_RETURN(const ModelShape shape, model_shape(f));
 
   std::vector<TypeOverride> overrides;

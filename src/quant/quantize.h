@@ -50,6 +50,9 @@ struct QuantizeOptions {
   // F32 replacements of input tensors (same element count), used instead of the file's data:
   // what weight-transforming methods produce (AWQ's folded scales); tests use it directly.
   const TensorOverrides* overrides = nullptr;
+  // The input file already open (e.g. the calibration model's file(), a copy shares its
+  // mapping), used instead of mapping `in` a second time; null: quantize_gguf opens `in`.
+  const gguf::File* input = nullptr;
   // Called before each tensor is written: (index, count, name, output type).
   std::function<void(size_t, size_t, const std::string&, DType)> on_tensor;
 };
