@@ -1,6 +1,6 @@
 // `quorum quantize IN OUT TYPE [--tensor-type P=T ...] [--imatrix F] [--threads N]
 //  [--method rtn|gptq|awq] [--calib F] [--calib-tokens N] [--gptq-damp X] [--gptq-block N]
-//  [--act-order]`: writes a quantized copy of a GGUF model with one of llama.cpp's mixes
+//  [--act-order] [--gptq-sequential B]`: writes a quantized copy of a GGUF model with one of llama.cpp's mixes
 // (byte-identical to llama-quantize for the same type with rtn); a per-tensor progress bar goes
 // to stderr. GPTQ runs the calibration text through the input model with the engine.
 #include <fmt/format.h>
@@ -49,6 +49,10 @@ RunFn setup_quantize(CLI::App& sub) {
   sub.add_option("--gptq-block", o->gptq.block_size, "GPTQ lazy-batch width (columns)")
       ->capture_default_str();
   sub.add_flag("--act-order", o->gptq.act_order, "GPTQ: columns by decreasing Hessian diagonal");
+  sub.add_option("--gptq-sequential", o->gptq.sequential,
+                 "GPTQ: Hessians of layer N from a pass with layers < N quantized (one "
+                 "calibration pass per layer)")
+      ->default_val(o->gptq.sequential);
   sub.add_option("--awq-grid", o->awq.grid, "AWQ: alpha grid points over [0, 1)")
       ->capture_default_str()->check(CLI::Range(1, 1000));
   sub.add_flag("--awq-no-clip", o->awq_no_clip, "AWQ: no per-group range shrink search");
@@ -103,7 +107,8 @@ RunFn setup_quantize(CLI::App& sub) {
       if (!chunks) return report_error(chunks.status());
       SessionOptions so;
       so.n_threads = o->threads;
-      opt.calibrate = make_calibration_run(*model, std::move(text->tokens), co, so);
+      opt.calibrate = make_calibration_run(*model, text->tokens, co, so);
+      opt.calibrate_with = make_calibration_run_with(*model, std::move(text->tokens), co, so);
     }
     std::unique_ptr<ProgressBar> bar;
     opt.on_tensor = [&bar](size_t i, size_t n, const std::string& name, DType t) {

@@ -58,4 +58,49 @@ quant::CalibrationRun make_calibration_run(std::shared_ptr<const Model> model,
   };
 }
 
+quant::CalibrationRunWith make_calibration_run_with(std::shared_ptr<const Model> model,
+                                                    std::vector<int32_t> tokens,
+                                                    CalibrationOptions options,
+                                                    SessionOptions session_options) {
+  auto shared_tokens = std::make_shared<const std::vector<int32_t>>(std::move(tokens));
+  return [model = std::move(model), shared_tokens, options, session_options](
+             quant::ActivationObserver& observer,
+             const quant::WeightReplacements& replaced) -> Status {
+    if (replaced.empty()) {
+      return run_calibration(model, *shared_tokens, options, observer, session_options).status();
+    }
+    const gguf::File& f = model->file();
+    std::vector<gguf::TensorInfo> tensors = f.tensors();
+    size_t found = 0;
+    for (gguf::TensorInfo& t : tensors) {
+      auto it = replaced.find(t.name);
+      if (it == replaced.end()) continue;
+      const quant::ReplacedWeight& r = it->second;
+      const size_t want = row_size(r.type, t.ne[0]) * static_cast<size_t>(t.n_rows());
+      if (!r.data || r.data->size() != want) {
+        return Error(ErrorCode::kInternal, "a replaced calibration weight has the wrong size")
+            .where(t.name)
+            .expected(fmt::format("{} bytes of {}", want, dtype_name(r.type)))
+            .actual(fmt::format("{} bytes", r.data ? r.data->size() : 0));
+      }
+      t.type = r.type;
+      t.data = r.data->data();
+      t.nbytes = r.data->size();
+      ++found;
+    }
+    if (found != replaced.size()) {
+      return Error(ErrorCode::kInternal, "a replaced calibration weight is not in the model")
+          .actual(fmt::format("{} of {} names found", found, replaced.size()));
+    }
+    // The new file keeps the original mapping and the replacements alive.
+    auto keep = std::make_shared<std::pair<gguf::File, quant::WeightReplacements>>(f, replaced);
+    QUORUM_ASSIGN_OR_RETURN(gguf::File nf,
+                            gguf::File::from_parts(f.path(), f.metadata(), std::move(tensors), keep));
+    ModelOptions mo;
+    mo.check_weights = WeightCheck::kNone;
+    QUORUM_ASSIGN_OR_RETURN(std::shared_ptr<const Model> m, Model::from_file(std::move(nf), mo));
+    return run_calibration(m, *shared_tokens, options, observer, session_options).status();
+  };
+}
+
 }  // namespace quorum

@@ -40,4 +40,11 @@ quant::CalibrationRun make_calibration_run(std::shared_ptr<const Model> model,
                                            std::vector<int32_t> tokens, CalibrationOptions options,
                                            SessionOptions session_options = {});
 
+// The same with weights replaced per pass: each pass with replacements builds a model over the
+// original mapping with those tensors swapped (no copy of the other weights).
+quant::CalibrationRunWith make_calibration_run_with(std::shared_ptr<const Model> model,
+                                                    std::vector<int32_t> tokens,
+                                                    CalibrationOptions options,
+                                                    SessionOptions session_options = {});
+
 }  // namespace quorum

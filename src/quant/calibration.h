@@ -8,10 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
+#include "tensor/dtype.h"
 
 namespace quorum::quant {
 
@@ -41,6 +45,18 @@ class ActivationObserver {
 // Runs calibration text through a model with `observer` attached (supplied by the application,
 // which links the engine; quant algorithms call it once per pass they need).
 using CalibrationRun = std::function<Status(ActivationObserver& observer)>;
+
+// A weight used instead of the model's in a calibration pass: the same shape in any type the
+// engine runs (sequential GPTQ passes the already-quantized blocks of the earlier layers).
+struct ReplacedWeight {
+  DType type = DType::kF32;
+  std::shared_ptr<const std::vector<uint8_t>> data;  // row_size(type, ne[0]) * rows bytes
+};
+using WeightReplacements = std::map<std::string, ReplacedWeight>;
+
+// A calibration pass on the model with the given weights replaced (none: the model as is).
+using CalibrationRunWith =
+    std::function<Status(ActivationObserver& observer, const WeightReplacements& replaced)>;
 
 // Builds the GGUF weight names ("blk.<layer>.<short>.weight", or "output.weight" for layer -1)
 // and calls `observer`. Used by the engine's forward pass (only when an observer is set).

@@ -42,6 +42,10 @@ struct GptqOptions {
   // reaches a block; each further one re-fits them to the values the previous loop rounded
   // (a row keeps the loop with the lowest output error).
   int scale_passes = 2;
+  // Sequential (when the quantizer has a CalibrationRunWith): the Hessians of layer N come from
+  // a pass in which layers < N already use their quantized weights, one pass per layer, as in
+  // the GPTQ paper; otherwise every Hessian comes from the unquantized model.
+  bool sequential = false;
   uint64_t max_hessian_bytes = 2ull << 30;  // Hessians held at once (float, k x k per input)
 };
 
@@ -88,11 +92,17 @@ class GptqQuantizer {
   Result<bool> quantize(const std::string& name, const float* w, int64_t rows, int64_t k, DType type,
                   uint8_t* dst);
   int passes() const { return passes_; }
+  // Enables the sequential variant (GptqOptions::sequential): `run` makes a calibration pass
+  // with the already quantized weights in place of the model's.
+  void set_sequential_run(CalibrationRunWith run) { run_with_ = std::move(run); }
 
  private:
   Status load_window(int64_t layer);
+  bool sequential() const { return options_.sequential && static_cast<bool>(run_with_); }
 
   CalibrationRun run_;
+  CalibrationRunWith run_with_;
+  WeightReplacements done_;  // sequential: the GPTQ results so far
   GptqOptions options_;
   ThreadPool& pool_;
   std::map<int64_t, uint64_t> layer_bytes_;  // Hessian bytes per layer (-1 = output)

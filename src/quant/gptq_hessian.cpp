@@ -127,11 +127,15 @@ Status GptqQuantizer::load_window(int64_t layer) {
   uint64_t bytes = 0;
   for (auto it = layer_bytes_.find(layer); it != layer_bytes_.end(); ++it) {
     if (!window_layers_.empty() && bytes + it->second > options_.max_hessian_bytes) break;
+    // Sequential: a window ends before the first layer whose inputs depend on quantized layers
+    // of the window (output.weight, quantized first, shares the window of layer 0).
+    if (sequential() && !window_layers_.empty() && window_layers_.back() >= 0) break;
     window_layers_.push_back(it->first);
     bytes += it->second;
   }
   window_ = std::make_unique<HessianCollector>(window_layers_, pool_);
   ++passes_;
+  if (sequential()) return run_with_(*window_, done_);
   return run_(*window_);
 }
 
@@ -146,6 +150,10 @@ Result<bool> GptqQuantizer::quantize(const std::string& name, const float* w, in
   const Hessian* h = window_->find(name);
   if (h == nullptr || h->n == 0) return false;
   QUORUM_TRY(gptq_quantize(w, rows, k, *h, type, options_, dst, pool_));
+  if (sequential() && *layer >= 0) {
+    done_[name] = {type, std::make_shared<const std::vector<uint8_t>>(
+                             dst, dst + row_size(type, k) * static_cast<size_t>(rows))};
+  }
   return true;
 }
 

@@ -212,6 +212,7 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   std::shared_ptr<GptqQuantizer> gptq;
   if (opt.method == "gptq") {
     gptq = std::make_shared<GptqQuantizer>(f, opt.calibrate, opt.gptq, *pool);
+    if (opt.calibrate_with) gptq->set_sequential_run(opt.calibrate_with);
   }
   rep.n_tensors = descs.size();
   std::vector<std::shared_ptr<std::vector<float>>> imatrix_weights;  // alive until write()

@@ -45,6 +45,9 @@ struct QuantizeOptions {
   // gptq: runs the calibration text through the input model (set by the application, which
   // links the engine) and the method's parameters.
   CalibrationRun calibrate;
+  // gptq, optional: a calibration pass with replaced weights, for sequential GPTQ
+  // (GptqOptions::sequential); without it GPTQ takes every Hessian from the unquantized model.
+  CalibrationRunWith calibrate_with;
   GptqOptions gptq;
   AwqOptions awq;                          // awq: scale/clip search grids
   // F32 replacements of input tensors (same element count), used instead of the file's data:
