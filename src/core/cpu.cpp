@@ -19,6 +19,7 @@ CpuFeatures CpuFeatures::detect() {
   f.avx512f = __builtin_cpu_supports("avx512f");
   f.avx512bw = __builtin_cpu_supports("avx512bw");
   f.avx512vl = __builtin_cpu_supports("avx512vl");
+  f.avx512dq = __builtin_cpu_supports("avx512dq");
   f.avx512vnni = __builtin_cpu_supports("avx512vnni");
   f.avx512bf16 = __builtin_cpu_supports("avx512bf16");
   f.avx_vnni = __builtin_cpu_supports("avxvnni");
@@ -30,7 +31,7 @@ CpuFeatures CpuFeatures::limited_to(const std::string& level) const {
   CpuFeatures f = *this;
   if (level == "scalar") return CpuFeatures{};
   if (level == "avx2") {
-    f.avx512f = f.avx512bw = f.avx512vl = f.avx512vnni = f.avx512bf16 = false;
+    f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = f.avx512vnni = f.avx512bf16 = false;
   }
   return f;
 }
@@ -46,6 +47,7 @@ std::string CpuFeatures::to_string() const {
   add(avx512f, "AVX512F");
   add(avx512bw, "AVX512BW");
   add(avx512vl, "AVX512VL");
+  add(avx512dq, "AVX512DQ");
   add(avx512vnni, "AVX512_VNNI");
   add(avx512bf16, "AVX512_BF16");
   add(avx_vnni, "AVX_VNNI");

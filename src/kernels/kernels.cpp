@@ -79,7 +79,9 @@ namespace {
 
 Isa choose_isa(const CpuFeatures& cpu, Isa max_isa) {
   const bool avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
-  const bool avx512 = avx2 && cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512vnni;
+  // The AVX-512 files are built with -mavx512{f,bw,vl,dq,vnni}: all five must be there.
+  const bool avx512 = avx2 && cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq &&
+                      cpu.avx512vnni;
   if (max_isa == Isa::kAvx512 && avx512) return Isa::kAvx512;
   if (max_isa != Isa::kScalar && avx2) return Isa::kAvx2;
   return Isa::kScalar;
