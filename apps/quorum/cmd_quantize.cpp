@@ -25,6 +25,7 @@ RunFn setup_quantize(CLI::App& sub) {
     quant::GptqOptions gptq;
     quant::AwqOptions awq;
     bool awq_no_clip = false;
+    bool awq_no_importance = false;
   };
   auto o = std::make_shared<Opts>();
   std::string types_help = "File type (mix):";
@@ -56,6 +57,10 @@ RunFn setup_quantize(CLI::App& sub) {
   sub.add_option("--awq-grid", o->awq.grid, "AWQ: alpha grid points over [0, 1)")
       ->capture_default_str()->check(CLI::Range(1, 1000));
   sub.add_flag("--awq-no-clip", o->awq_no_clip, "AWQ: no per-group range shrink search");
+  sub.add_flag("--awq-no-importance", o->awq_no_importance,
+               "AWQ: quantize the scaled weights without activation importance (E[x^2]/s^2)");
+  sub.add_flag("--awq-scale-qk", o->awq.scale_scores,
+               "AWQ: also search scales for the attn_q/k/v group (off: s = 1 there)");
   return [o]() -> int {
     if (o->list) {
       fmt::print("file types:\n");
@@ -90,6 +95,7 @@ RunFn setup_quantize(CLI::App& sub) {
     opt.gptq = o->gptq;
     opt.awq = o->awq;
     opt.awq.clip = !o->awq_no_clip;
+    opt.awq.importance = !o->awq_no_importance;
     if (o->method == "gptq" || o->method == "awq") {
       // The input model through the engine, for the calibration passes (read-only); the
       // quantizer reads the tensors from the same mapping.
@@ -131,8 +137,8 @@ RunFn setup_quantize(CLI::App& sub) {
     }
     for (const auto& g : rep->awq_groups) {
       if (g.applied) {
-        fmt::print("awq: {:<16} alpha {:.2f}  calibration error {:.4g} -> {:.4g} (rtn -> awq)\n",
-                   g.name, g.alpha, g.error_rtn, g.error_awq);
+        fmt::print("awq: {:<16} alpha {:.2f}{}  calibration error {:.4g} -> {:.4g} (rtn -> awq)\n",
+                   g.name, g.alpha, g.importance ? " +importance" : "", g.error_rtn, g.error_awq);
       } else {
         fmt::print("awq: {:<16} skipped: {}\n", g.name, g.note);
       }

@@ -129,8 +129,10 @@ std::vector<GroupDef> group_defs(const gguf::File& f, std::map<std::string, std:
   return out;
 }
 
-// Quantizes rows (rows, k) to `type` and back to F32 with the file writer's own quantizer.
-void quant_dequant(const float* w, int64_t rows, int64_t k, DType type, float* out, ThreadPool& pool) {
+// Quantizes rows (rows, k) to `type` and back to F32 with the file writer's own quantizer
+// (`qw`: per-column importance [k] as the writer passes it, or nullptr).
+void quant_dequant(const float* w, int64_t rows, int64_t k, DType type, const float* qw, float* out,
+                   ThreadPool& pool) {
   const QuantizeFn qfn = quantize_fn(type);
   const TypeTraits& tr = traits(type);
   const size_t rs = row_size(type, k);
@@ -138,7 +140,7 @@ void quant_dequant(const float* w, int64_t rows, int64_t k, DType type, float* o
     std::vector<uint8_t> buf(rs);
     for (int64_t r = r0; r < r1; ++r) {
       if (qfn) {
-        qfn(w + r * k, buf.data(), 1, k, nullptr);
+        qfn(w + r * k, buf.data(), 1, k, qw);
       } else {
         tr.from_float(w + r * k, buf.data(), k);
       }
@@ -168,13 +170,26 @@ struct GroupWeight {
   int64_t rows = 0;
   std::vector<float> w;  // (rows, k) original
   bool clip = false;
+  bool score = false;    // attn_q / attn_k: its output enters the attention scores
+};
+
+// How a group's weights are quantized: scales (k, expanded) and optional importance (k).
+struct Candidate {
+  std::vector<float> s_full;
+  std::vector<float> imp;  // empty: unweighted quantizer
+  bool plain_scores = false;  // attn_q / attn_k keep the unweighted quantizer
+  const float* qw(const GroupWeight& wt) const {
+    return imp.empty() || (wt.score && plain_scores) ? nullptr : imp.data();
+  }
 };
 
 // Error of quantizing `scaled` (rows, k, already multiplied by s) and dividing by s again.
-double scaled_error(const GroupWeight& wt, const std::vector<float>& scaled, const std::vector<float>& s_full,
+// Leaves Δ = Q(scaled) / s - W in `tmp`.
+double scaled_error(const GroupWeight& wt, const std::vector<float>& scaled, const Candidate& cand,
                     int64_t k, const RowMat& h, ThreadPool& pool, std::vector<float>& tmp) {
+  const std::vector<float>& s_full = cand.s_full;
   tmp.resize(scaled.size());
-  quant_dequant(scaled.data(), wt.rows, k, wt.type, tmp.data(), pool);
+  quant_dequant(scaled.data(), wt.rows, k, wt.type, cand.qw(wt), tmp.data(), pool);
   for (int64_t r = 0; r < wt.rows; ++r) {
     for (int64_t c = 0; c < k; ++c) {
       const size_t i = static_cast<size_t>(r * k + c);
@@ -186,8 +201,9 @@ double scaled_error(const GroupWeight& wt, const std::vector<float>& scaled, con
 
 // Per (row, 32-group) range shrink: keeps, per group, the ratio with the lowest Δ_g H_gg Δ_gᵀ.
 std::vector<float> clip_search(const GroupWeight& wt, const std::vector<float>& scaled,
-                               const std::vector<float>& s_full, int64_t k, const RowMat& h,
+                               const Candidate& cand, int64_t k, const RowMat& h,
                                const AwqOptions& o, ThreadPool& pool) {
+  const std::vector<float>& s_full = cand.s_full;
   const int64_t n_groups = k / kClipGroup;
   std::vector<float> maxabs(static_cast<size_t>(wt.rows * n_groups), 0.0f);
   for (int64_t r = 0; r < wt.rows; ++r) {
@@ -208,7 +224,7 @@ std::vector<float> clip_search(const GroupWeight& wt, const std::vector<float>& 
         clipped[r * k + c] = std::clamp(scaled[r * k + c], -lim, lim);
       }
     }
-    quant_dequant(clipped.data(), wt.rows, k, wt.type, deq.data(), pool);
+    quant_dequant(clipped.data(), wt.rows, k, wt.type, cand.qw(wt), deq.data(), pool);
     pool.parallel_for(wt.rows, 8, [&](int64_t r0, int64_t r1, int) {
       float d[kClipGroup];
       for (int64_t r = r0; r < r1; ++r) {
@@ -381,9 +397,9 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
       if (ti == types.end() || !traits(ti->second).quantized) continue;
       const gguf::TensorInfo* t = find_tensor(file, wn);
       QUORUM_ASSIGN_OR_RETURN(std::vector<float> w, to_f32(*t));
-      const bool clip = o.clip && g.k % kClipGroup == 0 && wn.find("attn_q.") == std::string::npos &&
-                        wn.find("attn_k.") == std::string::npos;
-      ws.push_back({wn, ti->second, t->n_rows(), std::move(w), clip});
+      const bool score = wn.find("attn_q.") != std::string::npos || wn.find("attn_k.") != std::string::npos;
+      const bool clip = o.clip && g.k % kClipGroup == 0 && !score;
+      ws.push_back({wn, ti->second, t->n_rows(), std::move(w), clip, score});
     }
     if (ws.empty()) {
       rep.note = "no weight of the group is block-quantized";
@@ -399,10 +415,23 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
     }
     for (size_t j = 0; j < m.size(); ++j) m[j] = std::max(m[j] / std::max(cnt[j], 1.0), 1e-4);
 
-    std::vector<float> best_s(m.size(), 1.0f), tmp, scaled;
-    double best = std::numeric_limits<double>::infinity();
-    for (int step = 0; step < o.grid; ++step) {
-      const double alpha = static_cast<double>(step) / o.grid;
+    // Held-out inputs (diagnostics only).
+    RowMat h_hold;
+    if (o.holdout) {
+      auto hs = o.holdout->find(g.stats_key);
+      if (hs != o.holdout->end() && hs->second.n > 0 && hs->second.k == g.k) {
+        h_hold = Eigen::Map<const RowMat>(hs->second.gram.data(), g.k, g.k) / static_cast<float>(hs->second.n);
+      }
+    }
+    auto scale_weights = [&](const GroupWeight& wt, const std::vector<float>& full, std::vector<float>& out) {
+      out = wt.w;
+      for (int64_t r = 0; r < wt.rows; ++r) {
+        for (int64_t c = 0; c < g.k; ++c) out[r * g.k + c] *= full[static_cast<size_t>(c)];
+      }
+    };
+    // Candidate α: s = m^α normalized; with importance, the quantizer weighs column c by
+    // E[x_c²] / s_c² (the input of the scaled weights is x / s).
+    auto make_candidate = [&](double alpha, bool with_importance) {
       std::vector<float> s(m.size());
       double smax = 0, smin = std::numeric_limits<double>::infinity();
       for (size_t j = 0; j < m.size(); ++j) {
@@ -412,34 +441,73 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
       }
       const double norm = std::sqrt(smax * smin);
       for (float& v : s) v = static_cast<float>(v / norm);
-      const std::vector<float> full = expand_scales(g, s);
-      double err = 0;
-      for (const GroupWeight& wt : ws) {
-        scaled = wt.w;
-        for (int64_t r = 0; r < wt.rows; ++r) {
-          for (int64_t c = 0; c < g.k; ++c) scaled[r * g.k + c] *= full[static_cast<size_t>(c)];
+      Candidate cand;
+      cand.s_full = expand_scales(g, s);
+      if (with_importance) {
+        cand.imp.resize(static_cast<size_t>(g.k));
+        for (int64_t c = 0; c < g.k; ++c) {
+          const double sc = cand.s_full[static_cast<size_t>(c)];
+          cand.imp[static_cast<size_t>(c)] = static_cast<float>(std::max(static_cast<double>(h(c, c)), 1e-12) / (sc * sc));
         }
-        err += scaled_error(wt, scaled, full, g.k, h, pool, tmp);
       }
-      if (step == 0) rep.error_rtn = err;
-      if (err < best) best = err, best_s = s, rep.alpha = alpha;
+      return std::make_pair(std::move(s), std::move(cand));
+    };
+    // attn_q/attn_k errors reach the output through the attention scores, where their linear
+    // output error does not predict the KL divergence (docs/QUANT.md): unless asked, a group
+    // with them keeps s = 1 and they keep the unweighted quantizer.
+    bool has_scores = false;
+    for (const GroupWeight& wt : ws) has_scores |= wt.score;
+    const int grid = has_scores && !o.scale_scores ? 1 : o.grid;
+    std::vector<float> best_s, tmp, scaled;
+    Candidate best_cand;
+    double best = std::numeric_limits<double>::infinity();
+    std::vector<double> rtn_err(ws.size(), 0.0), err_w(ws.size(), 0.0);
+    // Plain RTN first (α = 0, unweighted), then the α grid (weighted when importance is on).
+    for (int step = -1; step < grid; ++step) {
+      if (step == -1 && !o.importance) continue;
+      const double alpha = step < 0 ? 0.0 : static_cast<double>(step) / o.grid;
+      auto [s, cand] = make_candidate(alpha, step >= 0 && o.importance);
+      cand.plain_scores = !o.scale_scores;
+      double err = 0;
+      for (size_t i = 0; i < ws.size(); ++i) {
+        scale_weights(ws[i], cand.s_full, scaled);
+        err_w[i] = scaled_error(ws[i], scaled, cand, g.k, h, pool, tmp);
+        err += err_w[i];
+      }
+      const bool is_rtn = step == -1 || (step == 0 && !o.importance);
+      if (is_rtn) rep.error_rtn = err, rtn_err = err_w;
+      // A candidate may not trade one weight's error for another's (q/k for v, gate for up):
+      // their errors reach the model's output through different paths.
+      bool admissible = true;
+      for (size_t i = 0; i < ws.size() && o.per_weight && !is_rtn; ++i) admissible &= err_w[i] <= rtn_err[i];
+      if (admissible && err < best) {
+        best = err, best_s = std::move(s), best_cand = std::move(cand), rep.alpha = alpha;
+        rep.importance = !best_cand.imp.empty();
+      }
     }
     // Final weights: scaled, optionally clipped; their error is what the file will have.
-    const std::vector<float> full = expand_scales(g, best_s);
+    const std::vector<float>& full = best_cand.s_full;
     double final_err = 0;
     for (const GroupWeight& wt : ws) {
-      scaled = wt.w;
-      for (int64_t r = 0; r < wt.rows; ++r) {
-        for (int64_t c = 0; c < g.k; ++c) scaled[r * g.k + c] *= full[static_cast<size_t>(c)];
-      }
+      scale_weights(wt, full, scaled);
       if (wt.clip) {
-        std::vector<float> clipped = clip_search(wt, scaled, full, g.k, h, o, pool);
-        const double e_clip = scaled_error(wt, clipped, full, g.k, h, pool, tmp);
-        const double e_plain = scaled_error(wt, scaled, full, g.k, h, pool, tmp);
+        std::vector<float> clipped = clip_search(wt, scaled, best_cand, g.k, h, o, pool);
+        const double e_clip = scaled_error(wt, clipped, best_cand, g.k, h, pool, tmp);
+        const double e_plain = scaled_error(wt, scaled, best_cand, g.k, h, pool, tmp);
         if (e_clip < e_plain) scaled = std::move(clipped);
         final_err += std::min(e_clip, e_plain);
       } else {
-        final_err += scaled_error(wt, scaled, full, g.k, h, pool, tmp);
+        final_err += scaled_error(wt, scaled, best_cand, g.k, h, pool, tmp);
+      }
+      if (h_hold.size() > 0) {
+        rep.holdout_awq += scaled_error(wt, scaled, best_cand, g.k, h_hold, pool, tmp);
+        std::vector<float> plain;
+        const Candidate rtn{std::vector<float>(static_cast<size_t>(g.k), 1.0f), {}};
+        scale_weights(wt, rtn.s_full, plain);
+        rep.holdout_rtn += scaled_error(wt, plain, rtn, g.k, h_hold, pool, tmp);
+      }
+      if (best_cand.qw(wt)) {
+        res.importance[wt.name] = std::make_shared<const std::vector<float>>(best_cand.imp);
       }
       QUORUM_ASSIGN_OR_RETURN(std::vector<float>* w, ov.get(wt.name));
       *w = std::move(scaled);

@@ -73,6 +73,20 @@ struct AwqOptions {
   bool clip = true;       // per-group range shrink search
   int clip_grid = 10;     // r = 1, 1 - 0.5/clip_grid, ..., 0.5 + 0.5/clip_grid
   float clip_min = 0.5f;  // smallest r tried
+  // Activation importance for the block quantizer (llama.cpp's AWQ + imatrix): the scaled
+  // weights' column c is quantized with the weight E[x_c²] / s_c² (what an imatrix of the folded
+  // model would hold), in the search and in the file. Plain RTN (α = 0, unweighted) stays a
+  // candidate, so the calibration error is still at most RTN's.
+  bool importance = true;
+  // Only candidates under which every weight of the group has at most its RTN error.
+  bool per_weight = true;
+  // Also scale the attn_q/attn_k/attn_v group and weight attn_q/attn_k's quantizer (off: that
+  // group keeps s = 1, only attn_v gets importance; scaling it lowered the calibration error by
+  // up to 65% yet raised the KL divergence, docs/QUANT.md).
+  bool scale_scores = false;
+  // Diagnostics: statistics of other (held-out) text; when set, every group report also gives
+  // the output error of the chosen weights and of RTN under these inputs.
+  const std::map<std::string, AwqInputStats>* holdout = nullptr;
 };
 
 struct AwqGroupReport {
@@ -82,10 +96,16 @@ struct AwqGroupReport {
   double alpha = 0.0;
   double error_rtn = 0.0;    // calibration output error of plain RTN (α = 0, no clip)
   double error_awq = 0.0;    // after scale (and clip) search
+  bool importance = false;   // the chosen weights are quantized with activation importance
+  double holdout_rtn = 0.0;  // the same two errors under AwqOptions::holdout (when given)
+  double holdout_awq = 0.0;
 };
 
 struct AwqResult {
   TensorOverrides overrides;
+  // Per-column quantizer weights [k] for the tensors whose group chose importance; the file
+  // writer passes them to the type's quantizer like imatrix values.
+  std::map<std::string, std::shared_ptr<const std::vector<float>>> importance;
   std::vector<AwqGroupReport> groups;
 };
 

@@ -45,12 +45,15 @@ const std::vector<QuantMethod> kMethods = {
     {"awq",
      "AWQ: per-input-channel scales s = mean|x|^alpha searched on calibration activations for "
      "each group of layers sharing an input (real GGUF quantizer in the loop), folded into the "
-     "preceding norm / rows; optional clip search; then RTN of any type",
+     "preceding norm / rows; optional clip search; the scaled weights are quantized with "
+     "activation importance E[x^2]/s^2 (like an imatrix); the attn_q/k/v group keeps s = 1",
      "Lin et al. 2024, AWQ, arXiv:2306.00978",
      {{"calib", "", "calibration text file (required)"},
       {"calib-tokens", "8192", "calibration tokens (chunks of 512)"},
       {"awq-grid", "20", "alpha grid points over [0, 1)"},
-      {"awq-clip", "true", "search a per-group range shrink (max |w| x r, r in [0.5, 1])"}}},
+      {"awq-clip", "true", "search a per-group range shrink (max |w| x r, r in [0.5, 1])"},
+      {"awq-importance", "true", "quantizer weights E[x^2]/s^2 (--awq-no-importance)"},
+      {"awq-scale-qk", "false", "also scale the attn_q/k/v group"}}},
 };
 
 constexpr uint32_t kQuantizationVersion = 2;  // ggml's GGML_QNT_VERSION
@@ -170,6 +173,7 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   TensorOverrides replaced;
   if (opt.overrides) replaced = *opt.overrides;
   QuantizeReport rep;
+  std::map<std::string, std::shared_ptr<const std::vector<float>>> awq_importance;
   if (opt.method == "awq") {
     auto awq_pool = std::make_shared<ThreadPool>(opt.threads > 0 ? opt.threads : default_thread_count());
     AwqCollector collector(awq_pool.get());
@@ -181,6 +185,7 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
     QUORUM_ASSIGN_OR_RETURN(AwqResult awq, awq_search(f, types, collector.stats(), opt.awq, *awq_pool));
     for (auto& [name, data] : awq.overrides) replaced[name] = data;
     rep.awq_groups = std::move(awq.groups);
+    awq_importance = std::move(awq.importance);
   }
   for (const auto& [name, data] : replaced) {
     const gguf::TensorInfo* t = f.find_tensor(name);
@@ -270,6 +275,14 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
         imatrix_weights.push_back(w_tensor);
         qw = w_tensor->data();
         ++rep.n_with_imatrix;
+      }
+    }
+    if (!qw && traits(p.type).quantized) {
+      // AWQ's activation importance of the scaled weights (an imatrix file takes precedence).
+      auto it = awq_importance.find(t.name);
+      if (it != awq_importance.end() && static_cast<int64_t>(it->second->size()) == n_per_row &&
+          (t.ne.size() < 3 || t.ne[2] == 1)) {
+        qw = it->second->data();
       }
     }
     if (!qw && quantize_needs_imatrix(p.type)) {
