@@ -31,6 +31,7 @@ struct GroupDef {
   int64_t k = 0;                     // input width of `weights`
   int64_t n_scales = 0;              // scales searched: k, or V rows for attn_out
   int64_t head_dim = 0, gqa = 1;     // attn_out: channel c -> V row ((c / hd) / gqa) * hd + c % hd
+  int64_t n_head = 0, n_head_kv = 0; // attn_in: heads of attn_q / attn_k (0: unknown)
   int64_t expand(int64_t c) const {
     return head_dim == 0 ? c : ((c / head_dim) / gqa) * head_dim + c % head_dim;
   }
@@ -76,6 +77,7 @@ std::vector<GroupDef> group_defs(const gguf::File& f, std::map<std::string, std:
         if (t(w)) g.weights.push_back(b + w + ".weight");
       }
       g.k = g.n_scales = k_of(t("attn_q"));
+      if (n_head > 0 && n_head_kv > 0 && n_head % n_head_kv == 0) g.n_head = n_head, g.n_head_kv = n_head_kv;
       const gguf::TensorInfo* norm = t("attn_norm");
       if (g.weights.size() == 3 && norm && norm->n_elements() == g.k && k_of(t("attn_k")) == g.k &&
           k_of(t("attn_v")) == g.k) {
@@ -149,14 +151,16 @@ void quant_dequant(const float* w, int64_t rows, int64_t k, DType type, const fl
   });
 }
 
-// Σ_rows Δ_r H Δ_rᵀ for Δ (rows, k) and H (k, k).
-double output_error(const float* delta, int64_t rows, int64_t k, const RowMat& h, ThreadPool& pool) {
+// Σ_rows w_r Δ_r H Δ_rᵀ for Δ (rows, k), H (k, k) and row weights w (empty: all 1).
+double output_error(const float* delta, int64_t rows, int64_t k, const RowMat& h, ThreadPool& pool,
+                    const std::vector<double>& row_w = {}) {
   std::vector<double> part(static_cast<size_t>(rows), 0.0);
   pool.parallel_for(rows, 16, [&](int64_t r0, int64_t r1, int) {
     Eigen::Map<const RowMat> d(delta + r0 * k, r1 - r0, k);
     const RowMat dh = d * h;
     for (int64_t r = r0; r < r1; ++r) {
-      part[static_cast<size_t>(r)] = static_cast<double>(dh.row(r - r0).dot(d.row(r - r0)));
+      part[static_cast<size_t>(r)] = static_cast<double>(dh.row(r - r0).dot(d.row(r - r0))) *
+                                     (row_w.empty() ? 1.0 : row_w[static_cast<size_t>(r)]);
     }
   });
   double s = 0;
@@ -171,6 +175,10 @@ struct GroupWeight {
   std::vector<float> w;  // (rows, k) original
   bool clip = false;
   bool score = false;    // attn_q / attn_k: its output enters the attention scores
+  // Score weights: E[k_r²] (attn_q row r) or Σ over the query heads sharing it of E[q_r²]
+  // (attn_k row r), so that Σ_r w_r Δ_r H Δ_rᵀ is the squared error of the attention scores q·k
+  // that Δ causes (other rows' cross terms and RoPE's rotation left out).
+  std::vector<double> row_w;
 };
 
 // How a group's weights are quantized: scales (k, expanded) and optional importance (k).
@@ -196,7 +204,7 @@ double scaled_error(const GroupWeight& wt, const std::vector<float>& scaled, con
       tmp[i] = tmp[i] / s_full[static_cast<size_t>(c)] - wt.w[i];
     }
   }
-  return output_error(tmp.data(), wt.rows, k, h, pool);
+  return output_error(tmp.data(), wt.rows, k, h, pool, wt.row_w);
 }
 
 // Per (row, 32-group) range shrink: keeps, per group, the ratio with the lowest Δ_g H_gg Δ_gᵀ.
@@ -399,7 +407,7 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
       QUORUM_ASSIGN_OR_RETURN(std::vector<float> w, to_f32(*t));
       const bool score = wn.find("attn_q.") != std::string::npos || wn.find("attn_k.") != std::string::npos;
       const bool clip = o.clip && g.k % kClipGroup == 0 && !score;
-      ws.push_back({wn, ti->second, t->n_rows(), std::move(w), clip, score});
+      ws.push_back({wn, ti->second, t->n_rows(), std::move(w), clip, score, {}});
     }
     if (ws.empty()) {
       rep.note = "no weight of the group is block-quantized";
@@ -414,6 +422,49 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
       cnt[static_cast<size_t>(g.expand(c))] += 1.0;
     }
     for (size_t j = 0; j < m.size(); ++j) m[j] = std::max(m[j] / std::max(cnt[j], 1.0), 1e-4);
+    // attn_q/attn_k errors reach the output through the attention scores q·k: their linear output
+    // error alone does not predict the KL divergence (docs/QUANT.md). When the group is scaled,
+    // they are measured as score errors (row weights from the other side's energy per head dim).
+    bool has_scores = false;
+    for (const GroupWeight& wt : ws) has_scores |= wt.score;
+    const bool score_objective = has_scores && o.scale_scores && g.n_head > 0 && ws.size() == 3;
+    if (score_objective) {
+      auto row_energy = [&](const GroupWeight& wt) {  // E[(W x)_r²] = W_r H W_rᵀ
+        Eigen::Map<const RowMat> w(wt.w.data(), wt.rows, g.k);
+        const RowMat wh = w * h;
+        std::vector<double> e(static_cast<size_t>(wt.rows));
+        for (int64_t r = 0; r < wt.rows; ++r) e[static_cast<size_t>(r)] = wh.row(r).dot(w.row(r));
+        return e;
+      };
+      GroupWeight& q = ws[0];
+      GroupWeight& kw = ws[1];
+      const int64_t hd = q.rows / g.n_head, gqa = g.n_head / g.n_head_kv;
+      if (q.score && kw.score && q.rows == g.n_head * hd && kw.rows == g.n_head_kv * hd) {
+        const std::vector<double> eq = row_energy(q), ek = row_energy(kw);
+        q.row_w.assign(static_cast<size_t>(q.rows), 0.0);
+        kw.row_w.assign(static_cast<size_t>(kw.rows), 0.0);
+        for (int64_t r = 0; r < q.rows; ++r) {
+          const int64_t kr = (r / hd) / gqa * hd + r % hd;
+          q.row_w[static_cast<size_t>(r)] = ek[static_cast<size_t>(kr)];
+          kw.row_w[static_cast<size_t>(kr)] += eq[static_cast<size_t>(r)];
+        }
+      }
+    }
+    // Objective: the sum of the weights' errors; with score errors, whose unit differs, the sum of
+    // each part's error relative to RTN's (q and k together, v).
+    auto unit_of = [&](size_t i) { return score_objective && ws[i].score ? size_t{0} : i + 1; };
+    auto combine = [&](const std::vector<double>& e, const std::vector<double>& rtn) {
+      if (!score_objective) {
+        double sum = 0;
+        for (double v : e) sum += v;
+        return sum;
+      }
+      std::map<size_t, std::pair<double, double>> units;
+      for (size_t i = 0; i < e.size(); ++i) units[unit_of(i)].first += e[i], units[unit_of(i)].second += rtn[i];
+      double sum = 0;
+      for (const auto& [u, er] : units) sum += er.first / std::max(er.second, 1e-30);
+      return sum;
+    };
 
     // Held-out inputs (diagnostics only).
     RowMat h_hold;
@@ -452,11 +503,7 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
       }
       return std::make_pair(std::move(s), std::move(cand));
     };
-    // attn_q/attn_k errors reach the output through the attention scores, where their linear
-    // output error does not predict the KL divergence (docs/QUANT.md): unless asked, a group
-    // with them keeps s = 1 and they keep the unweighted quantizer.
-    bool has_scores = false;
-    for (const GroupWeight& wt : ws) has_scores |= wt.score;
+    // Unless asked, a group with attn_q/attn_k keeps s = 1 and they keep the unweighted quantizer.
     const int grid = has_scores && !o.scale_scores ? 1 : o.grid;
     std::vector<float> best_s, tmp, scaled;
     Candidate best_cand;
@@ -468,18 +515,22 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
       const double alpha = step < 0 ? 0.0 : static_cast<double>(step) / o.grid;
       auto [s, cand] = make_candidate(alpha, step >= 0 && o.importance);
       cand.plain_scores = !o.scale_scores;
-      double err = 0;
       for (size_t i = 0; i < ws.size(); ++i) {
         scale_weights(ws[i], cand.s_full, scaled);
         err_w[i] = scaled_error(ws[i], scaled, cand, g.k, h, pool, tmp);
-        err += err_w[i];
       }
       const bool is_rtn = step == -1 || (step == 0 && !o.importance);
-      if (is_rtn) rep.error_rtn = err, rtn_err = err_w;
-      // A candidate may not trade one weight's error for another's (q/k for v, gate for up):
+      if (is_rtn) rtn_err = err_w;
+      const double err = combine(err_w, rtn_err);
+      if (is_rtn) rep.error_rtn = err;
+      // A candidate may not trade one part's error for another's (q/k for v, gate for up):
       // their errors reach the model's output through different paths.
       bool admissible = true;
-      for (size_t i = 0; i < ws.size() && o.per_weight && !is_rtn; ++i) admissible &= err_w[i] <= rtn_err[i];
+      if (o.per_weight && !is_rtn) {
+        std::map<size_t, std::pair<double, double>> units;
+        for (size_t i = 0; i < ws.size(); ++i) units[unit_of(i)].first += err_w[i], units[unit_of(i)].second += rtn_err[i];
+        for (const auto& [u, er] : units) admissible &= er.first <= er.second;
+      }
       if (admissible && err < best) {
         best = err, best_s = std::move(s), best_cand = std::move(cand), rep.alpha = alpha;
         rep.importance = !best_cand.imp.empty();
@@ -487,7 +538,7 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
     }
     // Final weights: scaled, optionally clipped; their error is what the file will have.
     const std::vector<float>& full = best_cand.s_full;
-    double final_err = 0;
+    std::vector<double> final_w;
     for (const GroupWeight& wt : ws) {
       scale_weights(wt, full, scaled);
       if (wt.clip) {
@@ -495,9 +546,9 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
         const double e_clip = scaled_error(wt, clipped, best_cand, g.k, h, pool, tmp);
         const double e_plain = scaled_error(wt, scaled, best_cand, g.k, h, pool, tmp);
         if (e_clip < e_plain) scaled = std::move(clipped);
-        final_err += std::min(e_clip, e_plain);
+        final_w.push_back(std::min(e_clip, e_plain));
       } else {
-        final_err += scaled_error(wt, scaled, best_cand, g.k, h, pool, tmp);
+        final_w.push_back(scaled_error(wt, scaled, best_cand, g.k, h, pool, tmp));
       }
       if (h_hold.size() > 0) {
         rep.holdout_awq += scaled_error(wt, scaled, best_cand, g.k, h_hold, pool, tmp);
@@ -525,7 +576,7 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
     }
     QUORUM_TRY(fold_prev(ov, g, best_s));
     rep.applied = true;
-    rep.error_awq = final_err;
+    rep.error_awq = combine(final_w, rtn_err);
     res.groups.push_back(rep);
   }
   res.overrides = ov.finish();

@@ -9,8 +9,9 @@
 // awq_study_test (QUORUM_AWQ_STUDY, label study): the table of docs/QUANT.md — every task model
 // at Q4_0, Q4_K_M and Q3_K_M, mean KL ± s.e. and the paired bootstrap of the per-token KL
 // (AWQ − RTN, same tokens); QUORUM_AWQ_CHUNKS (default 100) and QUORUM_AWQ_MODELS (comma list)
-// and QUORUM_AWQ_TYPES narrow it; QUORUM_AWQ_ABLATION=noimp,noclip,qk adds AWQ without
-// importance weights, without clipping, and with the attn_q/k/v group scaled too;
+// and QUORUM_AWQ_TYPES narrow it; QUORUM_AWQ_VARIANTS=awq,noimp,noclip,qk chooses the AWQ variants
+// (default awq; ablations without importance weights, without clipping, with the attn_q/k/v group
+// scaled too);
 // QUORUM_AWQ_VERBOSE=1 prints every group's α and calibration / held-out errors.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -172,21 +173,22 @@ TEST(AwqStudy, TaskModelsAtFourAndThreeBits) {
     for (std::string m; std::getline(ss, m, ',');) models.push_back(m);
   }
   std::vector<Variant> variants = {rtn(), awq()};
-  // QUORUM_AWQ_ABLATION: comma list of noimp (no importance weights), noclip, qk (the
-  // attn_q/k/v group scaled too).
-  if (const char* abl = std::getenv("QUORUM_AWQ_ABLATION")) {
-    std::stringstream ss(abl);
+  // QUORUM_AWQ_VARIANTS: comma list among awq (the default), noimp (no importance weights),
+  // noclip, qk (the attn_q/k/v group scaled too, q/k measured as score errors); RTN always runs.
+  if (const char* env = std::getenv("QUORUM_AWQ_VARIANTS")) {
+    variants = {rtn()};
+    std::stringstream ss(env);
     for (std::string a; std::getline(ss, a, ',');) {
       Variant v = awq();
-      v.name = "awq-" + a;
+      if (a != "awq") v.name = "awq-" + a;
       if (a == "noimp") {
         v.awq.importance = false;
       } else if (a == "noclip") {
         v.awq.clip = false;
       } else if (a == "qk") {
         v.awq.scale_scores = true;
-      } else {
-        FAIL() << "unknown ablation " << a;
+      } else if (a != "awq") {
+        FAIL() << "unknown variant " << a;
       }
       variants.push_back(v);
     }

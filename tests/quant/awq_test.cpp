@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <random>
 
+#include "engine/calibrate.h"
 #include "engine/session.h"
 #include "model/model.h"
 #include "quant/quantize.h"
@@ -116,6 +117,76 @@ TEST(Awq, GroupsCoverEveryLayerOfAGqaModel) {
       EXPECT_EQ(n, 256);
     }
   }
+}
+
+// The search on real activations (one calibration chunk of qt-base, every block weight Q4_K):
+// no weight's calibration error above RTN's, the attn_q/k/v group left at s = 1 with attn_q/k
+// unweighted, and the importance handed to the file writer equal to E[x_c²] / s_c², with s read
+// back from the folded norm (s_c = norm_c / norm'_c).
+TEST(Awq, SearchOnRealActivationsKeepsItsInvariants) {
+  const std::string in = testing::shared_path("taskmodels/qt-base.gguf");
+  auto model = Model::load(in);
+  ASSERT_TRUE(model) << model.status().to_string();
+  auto tok = tokenizer::Tokenizer::from_gguf((*model)->file());
+  ASSERT_TRUE(tok);
+  const std::vector<int32_t> calib = (*tok)->encode(
+      testing::read_file(testing::shared_path("data/calibration/groups_merged.txt")).substr(0, 8000), true, false);
+  ThreadPool pool(2);
+  AwqCollector col(&pool);
+  CalibrationOptions co;
+  co.n_ctx = 512;
+  co.n_chunks = 1;
+  co.add_bos = (*tok)->add_bos();
+  co.bos_id = (*tok)->bos();
+  SessionOptions so;
+  so.n_threads = 2;
+  ASSERT_TRUE(run_calibration(*model, calib, co, col, so));
+  const gguf::File& f = (*model)->file();
+  std::map<std::string, DType> types;
+  for (const auto& t : f.tensors()) {
+    if (t.name.rfind("blk.", 0) == 0 && t.ne.size() == 2) types[t.name] = DType::kQ4_K;
+  }
+  AwqOptions o;
+  o.grid = 5;
+  auto res = awq_search(f, types, col.stats(), o, pool);
+  ASSERT_TRUE(res) << res.status().to_string();
+  ASSERT_EQ(res->groups.size(), 16u);
+  for (const auto& g : res->groups) {
+    EXPECT_TRUE(g.applied) << g.name << ": " << g.note;
+    EXPECT_LE(g.error_awq, g.error_rtn * (1 + 1e-9)) << g.name;
+    if (g.name.find("attn_in") != std::string::npos) {
+      EXPECT_EQ(g.alpha, 0.0) << g.name;
+    }
+  }
+  for (const auto& [name, imp] : res->importance) {
+    EXPECT_EQ(name.find("attn_q."), std::string::npos) << name;
+    EXPECT_EQ(name.find("attn_k."), std::string::npos) << name;
+  }
+  // attn_v (s = 1) and ffn_gate / ffn_up (s from the folded ffn_norm) of every layer.
+  int checked = 0;
+  for (int il = 0; il < 4; ++il) {
+    const std::string b = "blk." + std::to_string(il) + ".";
+    for (const auto& [w, stats_key, norm] :
+         {std::tuple<std::string, std::string, std::string>{b + "attn_v.weight", b + "attn_q.weight", ""},
+          {b + "ffn_up.weight", b + "ffn_gate.weight", b + "ffn_norm.weight"}}) {
+      auto it = res->importance.find(w);
+      if (it == res->importance.end()) continue;  // the group kept plain RTN
+      const AwqInputStats& st = col.stats().at(stats_key);
+      const gguf::TensorInfo* nt = norm.empty() ? nullptr : f.find_tensor(norm);
+      std::vector<float> n0, n1;
+      if (nt) {
+        n0.assign(reinterpret_cast<const float*>(nt->data), reinterpret_cast<const float*>(nt->data) + st.k);
+        n1 = *res->overrides.at(norm);
+      }
+      for (int64_t c = 0; c < st.k; ++c) {
+        const double s = nt ? static_cast<double>(n0[c]) / n1[c] : 1.0;
+        const double want = static_cast<double>(st.gram[c * st.k + c]) / st.n / (s * s);
+        EXPECT_NEAR((*it->second)[c], want, 1e-4 * want + 1e-12) << w << " column " << c;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 4);
 }
 
 TEST(Awq, MissingCalibrationIsAClearErrorAndTheInputIsUntouched) {
