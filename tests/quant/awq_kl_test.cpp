@@ -45,6 +45,7 @@ struct Bench {
   std::vector<int32_t> wiki, calib;
   PerplexityOptions po;
   CalibrationOptions co;
+  std::unique_ptr<KlBase> kb;  // the base model's logits, computed once
 
   static std::unique_ptr<Bench> load(const std::string& name, int64_t wiki_chunks) {
     auto b = std::make_unique<Bench>();
@@ -101,9 +102,13 @@ struct Bench {
     return quantize_gguf(path, out, qo);
   }
 
-  Result<KlResult> kl(const std::string& file) const {
+  Result<KlResult> kl(const std::string& file) {
+    if (!kb) {
+      QUORUM_ASSIGN_OR_RETURN(KlBase k, kl_base(base, wiki, po, session()));
+      kb = std::make_unique<KlBase>(std::move(k));
+    }
     QUORUM_ASSIGN_OR_RETURN(std::shared_ptr<const Model> q, Model::load(file));
-    return kl_divergence(base, q, wiki, po, session());
+    return kl_divergence(*kb, q, wiki, po, session());
   }
 };
 
