@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "engine/sampling.h"
 
@@ -81,10 +82,15 @@ Result<std::unique_ptr<Session>> make_session(const std::shared_ptr<const Model>
 
 }  // namespace
 
-Result<PerplexityResult> perplexity(const std::shared_ptr<const Model>& model,
-                                    std::span<const int32_t> tokens,
-                                    const PerplexityOptions& options,
-                                    SessionOptions session_options) {
+namespace {
+
+// llama-perplexity's pass over the chunks: evaluates each chunk, scores the second half of it
+// and hands every scored logits row ([n_vocab]) to `on_row` (kl_base keeps them).
+Result<PerplexityResult> scan_chunks(const std::shared_ptr<const Model>& model,
+                                     std::span<const int32_t> tokens,
+                                     const PerplexityOptions& options,
+                                     SessionOptions session_options, const char* label,
+                                     const std::function<void(std::span<const float>)>& on_row) {
   QUORUM_ASSIGN_OR_RETURN(const int64_t n_chunks, count_chunks(tokens, options));
   QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> s,
                           make_session(model, options, session_options));
@@ -99,14 +105,24 @@ Result<PerplexityResult> perplexity(const std::shared_ptr<const Model>& model,
     for (int64_t i = first; i < options.n_ctx - 1; ++i) {
       const std::span<const float> row = logits.subspan(static_cast<size_t>(i) * n_vocab, n_vocab);
       acc.add(row_stats(row).logprob(row, next[i + 1]));
+      if (on_row) on_row(row);
     }
     out.chunk_ppl.push_back(acc.ppl());
     if (options.on_chunk) options.on_chunk(c, out.chunk_ppl.back());
-    if (options.progress) options.progress("perplexity", c + 1, n_chunks);
+    if (options.progress) options.progress(label, c + 1, n_chunks);
   }
   out.n_chunks = n_chunks;
   acc.finish(out);
   return out;
+}
+
+}  // namespace
+
+Result<PerplexityResult> perplexity(const std::shared_ptr<const Model>& model,
+                                    std::span<const int32_t> tokens,
+                                    const PerplexityOptions& options,
+                                    SessionOptions session_options) {
+  return scan_chunks(model, tokens, options, std::move(session_options), "perplexity", nullptr);
 }
 
 namespace {
@@ -223,31 +239,17 @@ uint64_t KlBase::bytes(int64_t n_chunks, int64_t n_ctx, int64_t n_vocab) {
 Result<KlBase> kl_base(const std::shared_ptr<const Model>& base, std::span<const int32_t> tokens,
                        const PerplexityOptions& options, SessionOptions session_options) {
   QUORUM_ASSIGN_OR_RETURN(const int64_t n_chunks, count_chunks(tokens, options));
-  QUORUM_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, make_session(base, options, session_options));
-  const int64_t first = options.n_ctx / 2;
-  const auto n_vocab = static_cast<size_t>(s->n_vocab());
   KlBase kb;
   kb.n_ctx = options.n_ctx;
   kb.n_chunks = n_chunks;
-  kb.n_vocab = static_cast<int64_t>(n_vocab);
+  kb.n_vocab = base->hparams().n_vocab;
   kb.tokens.assign(tokens.begin(), tokens.begin() + n_chunks * options.n_ctx);
   kb.logits.reserve(KlBase::bytes(n_chunks, options.n_ctx, kb.n_vocab) / sizeof(float));
-  NllAccumulator acc;
-  std::vector<int32_t> buf;
-  for (int64_t c = 0; c < n_chunks; ++c) {
-    QUORUM_ASSIGN_OR_RETURN(std::span<const float> logits, eval_chunk(*s, tokens, c, options, buf));
-    const int32_t* next = tokens.data() + c * options.n_ctx;
-    for (int64_t i = first; i < options.n_ctx - 1; ++i) {
-      const std::span<const float> row = logits.subspan(static_cast<size_t>(i) * n_vocab, n_vocab);
-      acc.add(row_stats(row).logprob(row, next[i + 1]));
-      kb.logits.insert(kb.logits.end(), row.begin(), row.end());
-    }
-    kb.ppl.chunk_ppl.push_back(acc.ppl());
-    if (options.on_chunk) options.on_chunk(c, kb.ppl.chunk_ppl.back());
-    if (options.progress) options.progress("kl-divergence base", c + 1, n_chunks);
-  }
-  kb.ppl.n_chunks = n_chunks;
-  acc.finish(kb.ppl);
+  QUORUM_ASSIGN_OR_RETURN(
+      kb.ppl, scan_chunks(base, tokens, options, std::move(session_options), "kl-divergence base",
+                          [&kb](std::span<const float> row) {
+                            kb.logits.insert(kb.logits.end(), row.begin(), row.end());
+                          }));
   return kb;
 }
 
