@@ -62,6 +62,14 @@ std::string config_text(const std::string& url, const std::string& data, const s
          "strategies:\n  - vote\n";
 }
 
+// One evaluation run without progress bars or log output.
+Result<json> run_quietly(const EvalConfig& cfg) {
+  RunOptions ro;
+  ro.progress = false;
+  Logger quiet(LogLevel::kSilent);
+  return run_evaluation(cfg, ro, default_backend_factory(), quiet);
+}
+
 const json& system_of(const json& task, const std::string& name) {
   for (const json& s : task["systems"]) {
     if (s["name"] == name) return s;
@@ -96,10 +104,7 @@ TEST(Runner, ModelsAndVoteMatchHandComputedScores) {
                   "  - {name: emotion, data: missing.jsonl}\n"),
       dir, "t.yaml");
   ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
-  RunOptions ro;
-  ro.progress = false;
-  Logger quiet(LogLevel::kSilent);
-  auto r = run_evaluation(*cfg, ro, default_backend_factory(), quiet);
+  auto r = run_quietly(*cfg);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   const json& sst2 = (*r)["tasks"][0];
   ASSERT_EQ(sst2["status"], "ok");
@@ -159,10 +164,7 @@ json run_with_extra_models(const std::string& tag, OpenAiTestServer& server, con
   auto cfg = parse_eval_config(config_text(server.url(), data, extra, ""), dir, "t.yaml");
   EXPECT_TRUE(cfg.is_ok()) << tag << ": " << cfg.status().to_string();
   if (!cfg.is_ok()) return json();
-  RunOptions ro;
-  ro.progress = false;
-  Logger quiet(LogLevel::kSilent);
-  auto r = run_evaluation(*cfg, ro, default_backend_factory(), quiet);
+  auto r = run_quietly(*cfg);
   EXPECT_TRUE(r.is_ok()) << tag << ": " << r.status().to_string();
   if (!r.is_ok()) return json();
   const json& sst2 = (*r)["tasks"][0];
@@ -272,10 +274,7 @@ TEST(Runner, RowsWithAnUnknownLabelAreLeftOutAndReported) {
       "strategies:\n  - vote\n",
       dir, "t.yaml");
   ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
-  RunOptions ro;
-  ro.progress = false;
-  Logger quiet(LogLevel::kSilent);
-  auto r = run_evaluation(*cfg, ro, default_backend_factory(), quiet);
+  auto r = run_quietly(*cfg);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   // The task ran on the six good rows with the scores of the clean file.
   const json& sst2 = (*r)["tasks"][0];
@@ -372,10 +371,7 @@ TEST(Runner, UnknownStrategyStopsBeforeInference) {
   std::string text = config_text(server.url(), data, "", "") + "  - {name: telepathy}\n";
   auto cfg = parse_eval_config(text, dir, "t.yaml");
   ASSERT_TRUE(cfg.is_ok());
-  RunOptions ro;
-  ro.progress = false;
-  Logger quiet(LogLevel::kSilent);
-  auto r = run_evaluation(*cfg, ro, default_backend_factory(), quiet);
+  auto r = run_quietly(*cfg);
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("t.yaml:10"), std::string::npos) << r.status().to_string();
   EXPECT_EQ(server.requests(), 0);
@@ -391,10 +387,7 @@ TEST(Runner, RemoteModelCannotScoreLabels) {
       "tasks:\n  - {name: sst2, data: '" + data + "'}\n",
       dir, "t.yaml");
   ASSERT_TRUE(cfg.is_ok());
-  RunOptions ro;
-  ro.progress = false;
-  Logger quiet(LogLevel::kSilent);
-  auto r = run_evaluation(*cfg, ro, default_backend_factory(), quiet);
+  auto r = run_quietly(*cfg);
   ASSERT_TRUE(r.is_ok());
   ASSERT_EQ((*r)["problems"].size(), 1u);
   EXPECT_NE((*r)["problems"][0]["error"].get<std::string>().find("mode: generate"), std::string::npos);

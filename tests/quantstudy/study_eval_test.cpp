@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "quantstudy/study.h"
+#include "run_study.h"
 #include "quantstudy/study_report.h"
 #include "testing/shared_data.h"
 
@@ -56,11 +57,7 @@ TEST(QuantStudyEval, TaskScoresEnsemblesAndMcNemarOnTwoModels) {
       "  ensemble: [vote]\n";
   auto cfg = parse_study_config(text, out, "t.yaml");
   ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
-  StudyOptions so;
-  so.output_dir = out;
-  so.progress = false;
-  const Logger log(LogLevel::kError);
-  auto r = run_quant_study(*cfg, so, eval::default_backend_factory(), log);
+  auto r = run_study(*cfg, out);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_TRUE((*r)["problems"].empty()) << (*r)["problems"].dump(2);
   for (const json& m : (*r)["models"]) EXPECT_TRUE(m["kl_base_cached"].get<bool>()) << m.dump();

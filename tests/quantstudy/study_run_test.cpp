@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "quantstudy/study.h"
+#include "run_study.h"
 #include "quantstudy/study_report.h"
 #include "testing/shared_data.h"
 
@@ -31,11 +32,7 @@ TEST(QuantStudy, RtnOnQtBaseMatchesLlamaCppAndCachesFiles) {
                            ", ctx: 512, chunks: 2}\nspeed: off\nthreads: 2\n";
   auto cfg = parse_study_config(text, out, "t.yaml");
   ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
-  StudyOptions so;
-  so.output_dir = out;
-  so.progress = false;
-  const Logger log(LogLevel::kError);
-  auto r = run_quant_study(*cfg, so, eval::default_backend_factory(), log);
+  auto r = run_study(*cfg, out);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
 
   const json* q8 = find_run(*r, "rtn", "Q8_0");
@@ -74,7 +71,7 @@ TEST(QuantStudy, RtnOnQtBaseMatchesLlamaCppAndCachesFiles) {
   const std::string file = (*q4)["file"];
   ASSERT_TRUE(fs::exists(file));
   const auto mtime = fs::last_write_time(file);
-  auto again = run_quant_study(*cfg, so, eval::default_backend_factory(), log);
+  auto again = run_study(*cfg, out);
   ASSERT_TRUE(again.is_ok()) << again.status().to_string();
   const json* q4b = find_run(*again, "rtn", "Q4_0");
   ASSERT_TRUE(q4b);
@@ -93,9 +90,7 @@ TEST(QuantStudy, MissingPerplexityTextIsAClearError) {
   auto cfg = parse_study_config("models: [{name: m, path: m.gguf}]\nmethods: [rtn]\nlevels: [Q8_0]\n"
                                 "perplexity: {data: missing.raw}\n", out, "t.yaml");
   ASSERT_TRUE(cfg.is_ok()) << cfg.status().to_string();
-  StudyOptions so;
-  so.progress = false;
-  auto r = run_quant_study(*cfg, so, eval::default_backend_factory(), Logger(LogLevel::kSilent));
+  auto r = run_study(*cfg, out);
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("missing.raw"), std::string::npos) << r.status().to_string();
 }
