@@ -5,9 +5,12 @@
 // shrinkage operator, and the zero point gets a closed-form least-squares update against
 // W - W_e (the scale stays that of the min-max start, as in the paper), while beta grows by kappa
 // each iteration. The result is written into GGUF types that carry a scale and an offset per
-// group (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K); the K-quants' own rounding of scales and mins (6- or
-// 4-bit codes under F16 super-block scales) is part of the optimization: a second pass
-// optimizes the min on its code grid with the scale code fixed.
+// group (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K), and into Q3_K (no offset: the same step updates the
+// scale); the K-quants' own rounding of scales and mins (6- or 4-bit codes under F16
+// super-block scales) is part of the optimization: a second pass optimizes the min (Q3_K: the
+// scale) on its code grid. For K-quants the solver also starts from ggml's own searched fit and
+// keeps the better of the two under ggml's weighted error (see hqq.cpp; a safeguard against
+// min-max ranges, not part of the paper).
 #pragma once
 
 #include <cstdint>
@@ -19,12 +22,17 @@
 
 namespace quorum::quant {
 
+// Where the K-quant group solver starts (see hqq.cpp).
+enum class HqqStart { kMinMax = 0, kRtn = 1, kBoth = 2 };
+
 struct HqqParams {
   int iterations = 20;   // maximum solver iterations per group (stops early when no better)
   float lp_norm = 0.7f;  // p of the lp-norm error (p < 1 makes it robust to outliers)
   float beta = 10.f;     // initial half-quadratic penalty
   float kappa = 1.01f;   // beta *= kappa each iteration
   bool early_stop = true; // HQQ's rule: stop at the first iteration that does not improve
+  HqqStart start = HqqStart::kBoth;  // K-quants: min-max, ggml's searched fit, or the better
+  bool weighted = true;  // K-quants: error weighted like ggml's search (av|x| + |x|) or plain
 };
 
 // Parses "name=value" strings (names: iterations, lp_norm, beta, kappa).

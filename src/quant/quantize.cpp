@@ -32,7 +32,9 @@ const std::vector<QuantMethod> kMethods = {
      {{"iterations", "20", "maximum solver iterations per group (early stop when no better)"},
       {"lp_norm", "0.7", "p of the lp-norm error, p < 1 for robustness to outliers"},
       {"beta", "10", "initial half-quadratic penalty"},
-      {"kappa", "1.01", "growth of beta per iteration"}}},
+      {"kappa", "1.01", "growth of beta per iteration"},
+      {"start", "both", "K-quants: solver start minmax, rtn (ggml's searched fit) or both"},
+      {"error", "weighted", "K-quants: error the solver keeps, squared or weighted (ggml's weights)"}}},
     {"gptq",
      "GPTQ: column-by-column rounding to the GGUF block grid with Hessian-based error "
      "compensation from calibration activations (lazy batches, damping, optional act-order)",
