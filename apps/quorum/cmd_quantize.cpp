@@ -54,6 +54,10 @@ RunFn setup_quantize(CLI::App& sub) {
                  "GPTQ: Hessians of layer N from a pass with layers < N quantized (one "
                  "calibration pass per layer)")
       ->default_val(o->gptq.sequential);
+  sub.add_option("--gptq-embedding-fit", o->gptq.embedding_compensation,
+                 "GPTQ: fit layer 0's attn_q/k/v to the inputs of the quantized token_embd (one "
+                 "more calibration pass)")
+      ->default_val(o->gptq.embedding_compensation);
   sub.add_option("--awq-grid", o->awq.grid, "AWQ: alpha grid points over [0, 1)")
       ->capture_default_str()->check(CLI::Range(1, 1000));
   sub.add_flag("--awq-no-clip", o->awq_no_clip, "AWQ: no per-group range shrink search");

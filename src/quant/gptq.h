@@ -47,6 +47,10 @@ struct GptqOptions {
   // the GPTQ paper; otherwise every Hessian comes from the unquantized model.
   bool sequential = false;
   uint64_t max_hessian_bytes = 2ull << 30;  // Hessians held at once (float, k x k per input)
+  // Layer 0's attention weights (attn_q/k/v, whose input is the normalized token embedding) are
+  // fitted to the unquantized model's outputs from the inputs the quantized embedding table gives
+  // (when the file quantizes token_embd; see GptqQuantizer::set_embedding_type).
+  bool embedding_compensation = true;
 };
 
 // Σ x xᵀ over calibration rows of one linear input (shared by the weights that multiply it).
@@ -95,10 +99,27 @@ class GptqQuantizer {
   // Enables the sequential variant (GptqOptions::sequential): `run` makes a calibration pass
   // with the already quantized weights in place of the model's.
   void set_sequential_run(CalibrationRunWith run) { run_with_ = std::move(run); }
+  // The type the file stores token_embd.weight in (RTN, no importance). With a CalibrationRunWith
+  // and GptqOptions::embedding_compensation, the window of layer 0 makes a second pass with that
+  // embedding table, and layer 0's attention weights W are replaced by the W' that minimizes
+  // Σ_t |W x_t - W' x̃_t|² + λ|W' - W|² (x: unquantized input, x̃: with the quantized table)
+  // before GPTQ rounds W' with H̃ = 2/n Σ x̃ x̃ᵀ, so the rounding absorbs the embedding error
+  // (the asymmetric calibration of GPTAQ, Li et al. 2025, for the one input that depends only on
+  // the token). Without it, GPTQ's layer-0 q/k errors add up with the embedding's in the
+  // attention scores (qt-qwen Q4_K_M: KL 2x RTN's).
+  void set_embedding_type(DType type) { embedding_type_ = type; }
 
  private:
   Status load_window(int64_t layer);
+  Status embedding_pass();
   bool sequential() const { return options_.sequential && static_cast<bool>(run_with_); }
+
+  // Layer 0's attention input with the quantized embedding table: Σ x̃ x̃ᵀ and Σ x̃ xᵀ (x: the
+  // unquantized model's input for the same token), both [k, k] column-major.
+  struct EmbeddingInput {
+    int64_t k = 0, n = 0;
+    std::vector<double> qq, qx;
+  };
 
   CalibrationRun run_;
   CalibrationRunWith run_with_;
@@ -109,6 +130,10 @@ class GptqQuantizer {
   std::unique_ptr<HessianCollector> window_;
   std::vector<int64_t> window_layers_;
   int passes_ = 0;
+  const gguf::File& file_;
+  std::optional<DType> embedding_type_;
+  std::vector<float> layer0_x_;  // [n, k] layer 0's attention input in the unquantized pass
+  std::unique_ptr<EmbeddingInput> embedding_input_;
 };
 
 // Layer of a weight the engine observes: N for "blk.N.*", -1 for "output.weight"; nullopt

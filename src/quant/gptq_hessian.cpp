@@ -2,6 +2,7 @@
 // inputs, and the window of layers whose Hessians are held at once.
 #include <fmt/format.h>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <algorithm>
 #include <set>
@@ -31,6 +32,64 @@ std::string short_name(const std::string& weight_name) {
   const size_t end = rest.rfind(".weight");
   return end == std::string::npos ? rest : rest.substr(0, end);
 }
+
+// Layer 0's attention input (attn_norm of the token embedding): the one linear input that is a
+// function of the token alone.
+bool is_layer0_attention(int64_t layer, const std::string& weight_name) {
+  return layer == 0 && input_kind(short_name(weight_name)) == "attn_q";
+}
+
+// Forwards every input to `inner` and keeps a copy of layer 0's attention input rows.
+class Layer0Recorder : public ActivationObserver {
+ public:
+  Layer0Recorder(ActivationObserver& inner, std::vector<float>& rows) : inner_(inner), rows_(rows) {}
+  void on_linear_input(const LinearInput& in) override {
+    inner_.on_linear_input(in);
+    if (in.weights.empty() || !is_layer0_attention(in.layer, in.weights[0])) return;
+    rows_.insert(rows_.end(), in.x, in.x + in.n * in.k);
+  }
+  bool observes_output() const override { return inner_.observes_output(); }
+
+ private:
+  ActivationObserver& inner_;
+  std::vector<float>& rows_;
+};
+
+// The pass with the quantized embedding table: pairs its layer-0 attention rows x̃ with the
+// recorded unquantized rows x of the same tokens (both passes run the same chunks in order).
+class EmbeddingObserver : public ActivationObserver {
+ public:
+  EmbeddingObserver(const std::vector<float>& x, int64_t k) : x_(x), k_(k) {
+    qq_ = Eigen::MatrixXd::Zero(k, k);
+    qx_ = Eigen::MatrixXd::Zero(k, k);
+  }
+  void on_linear_input(const LinearInput& in) override {
+    if (in.weights.empty() || !is_layer0_attention(in.layer, in.weights[0])) return;
+    if (in.k != k_ || static_cast<size_t>((n_ + in.n) * k_) > x_.size()) {
+      mismatch_ = true;
+      return;
+    }
+    // Column-major [k, n] views of the row-major [n, k] rows.
+    const Eigen::MatrixXd xq =
+        Eigen::Map<const Eigen::MatrixXf>(in.x, k_, in.n).cast<double>();
+    const Eigen::MatrixXd xo =
+        Eigen::Map<const Eigen::MatrixXf>(x_.data() + n_ * k_, k_, in.n).cast<double>();
+    qq_.noalias() += xq * xq.transpose();
+    qx_.noalias() += xq * xo.transpose();
+    n_ += in.n;
+  }
+  bool observes_output() const override { return false; }
+  bool complete() const { return !mismatch_ && static_cast<size_t>(n_ * k_) == x_.size(); }
+  int64_t n() const { return n_; }
+  Eigen::MatrixXd& qq() { return qq_; }
+  Eigen::MatrixXd& qx() { return qx_; }
+
+ private:
+  const std::vector<float>& x_;
+  int64_t k_ = 0, n_ = 0;
+  bool mismatch_ = false;
+  Eigen::MatrixXd qq_, qx_;  // Σ x̃ x̃ᵀ, Σ x̃ xᵀ
+};
 
 }  // namespace
 
@@ -103,7 +162,7 @@ uint64_t HessianCollector::bytes() const {
 
 GptqQuantizer::GptqQuantizer(const gguf::File& file, CalibrationRun run, GptqOptions options,
                              ThreadPool& pool)
-    : run_(std::move(run)), options_(options), pool_(pool) {
+    : run_(std::move(run)), options_(options), pool_(pool), file_(file) {
   std::set<std::pair<int64_t, std::string>> inputs;
   for (const gguf::TensorInfo& t : file.tensors()) {
     const auto layer = observed_layer(t.name);
@@ -135,8 +194,59 @@ Status GptqQuantizer::load_window(int64_t layer) {
   }
   window_ = std::make_unique<HessianCollector>(window_layers_, pool_);
   ++passes_;
-  if (sequential()) return run_with_(*window_, done_);
-  return run_(*window_);
+  const bool compensate = options_.embedding_compensation && run_with_ && embedding_type_ &&
+                          quantize_fn(*embedding_type_) != nullptr &&
+                          std::find(window_layers_.begin(), window_layers_.end(), 0) !=
+                              window_layers_.end();
+  if (!compensate) {
+    if (sequential()) return run_with_(*window_, done_);
+    return run_(*window_);
+  }
+  layer0_x_.clear();
+  Layer0Recorder recorder(*window_, layer0_x_);
+  QUORUM_TRY(sequential() ? run_with_(recorder, done_) : run_(recorder));
+  return embedding_pass();
+}
+
+Status GptqQuantizer::embedding_pass() {
+  embedding_input_.reset();
+  const gguf::TensorInfo* t = file_.find_tensor("token_embd.weight");
+  const Hessian* h = window_->find("blk.0.attn_q.weight");
+  if (h == nullptr) h = window_->find("blk.0.attn_qkv.weight");
+  if (t == nullptr || t->ne.size() != 2 || h == nullptr || layer0_x_.empty()) return Status::ok();
+  const TypeTraits& src = traits(t->type);
+  if (src.to_float == nullptr || src.quantized) return Status::ok();
+  // The table as the file stores it: the type's RTN quantizer, row by row, no importance.
+  const DType type = *embedding_type_;
+  const int64_t k = t->ne[0], rows = t->n_rows();
+  const size_t in_row = row_size(t->type, k), out_row = row_size(type, k);
+  auto table = std::make_shared<std::vector<uint8_t>>(out_row * static_cast<size_t>(rows));
+  const QuantizeFn qfn = quantize_fn(type);
+  pool_.parallel_for(rows, 64, [&](int64_t r0, int64_t r1, int) {
+    std::vector<float> buf(static_cast<size_t>(k));
+    for (int64_t r = r0; r < r1; ++r) {
+      src.to_float(t->data + r * in_row, buf.data(), k);
+      qfn(buf.data(), table->data() + r * out_row, 1, k, nullptr);
+    }
+  });
+  EmbeddingObserver obs(layer0_x_, h->k);
+  WeightReplacements replaced = sequential() ? done_ : WeightReplacements{};
+  replaced["token_embd.weight"] = {type, table};
+  ++passes_;
+  QUORUM_TRY(run_with_(obs, replaced));
+  if (!obs.complete()) {
+    return Error(ErrorCode::kInternal, "GPTQ: the embedding pass saw other tokens than the first")
+        .actual(fmt::format("{} rows of {} values, {} recorded", obs.n(), h->k,
+                            layer0_x_.size() / static_cast<size_t>(h->k)));
+  }
+  auto e = std::make_unique<EmbeddingInput>();
+  e->k = h->k;
+  e->n = obs.n();
+  e->qq.assign(obs.qq().data(), obs.qq().data() + obs.qq().size());
+  e->qx.assign(obs.qx().data(), obs.qx().data() + obs.qx().size());
+  embedding_input_ = std::move(e);
+  layer0_x_ = {};
+  return Status::ok();
 }
 
 Result<bool> GptqQuantizer::quantize(const std::string& name, const float* w, int64_t rows,
@@ -149,6 +259,37 @@ Result<bool> GptqQuantizer::quantize(const std::string& name, const float* w, in
   }
   const Hessian* h = window_->find(name);
   if (h == nullptr || h->n == 0) return false;
+  if (embedding_input_ && is_layer0_attention(*layer, name) && embedding_input_->k == k) {
+    // W' = W (Σ x x̃ᵀ + λI)(Σ x̃ x̃ᵀ + λI)⁻¹, i.e. W'ᵀ = (Σ x̃ x̃ᵀ + λI)⁻¹ (Σ x̃ xᵀ + λI) Wᵀ.
+    const EmbeddingInput& e = *embedding_input_;
+    Eigen::Map<const Eigen::MatrixXd> qq(e.qq.data(), k, k), qx(e.qx.data(), k, k);
+    const double lambda = std::max(options_.damp, 1e-6) * qq.diagonal().mean();
+    Eigen::MatrixXd a = qq;
+    a.diagonal().array() += lambda;
+    Eigen::MatrixXd b = qx;
+    b.diagonal().array() += lambda;
+    const Eigen::LLT<Eigen::MatrixXd> llt(a);
+    if (llt.info() == Eigen::Success) {
+      const Eigen::MatrixXd wt =
+          Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>>(w, k, rows)
+              .cast<double>();
+      const Eigen::MatrixXd target_t = llt.solve(b * wt);  // [k, rows] = W'ᵀ
+      std::vector<float> target(static_cast<size_t>(rows * k));
+      Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>>(target.data(), k, rows) =
+          target_t.cast<float>();
+      Hessian hq;
+      hq.k = k;
+      hq.n = e.n;
+      hq.sum.resize(static_cast<size_t>(k * k));
+      for (size_t i = 0; i < hq.sum.size(); ++i) hq.sum[i] = static_cast<float>(e.qq[i]);
+      QUORUM_TRY(gptq_quantize(target.data(), rows, k, hq, type, options_, dst, pool_));
+      if (sequential()) {
+        done_[name] = {type, std::make_shared<const std::vector<uint8_t>>(
+                                 dst, dst + row_size(type, k) * static_cast<size_t>(rows))};
+      }
+      return true;
+    }
+  }
   QUORUM_TRY(gptq_quantize(w, rows, k, *h, type, options_, dst, pool_));
   if (sequential() && *layer >= 0) {
     done_[name] = {type, std::make_shared<const std::vector<uint8_t>>(

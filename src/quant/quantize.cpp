@@ -220,6 +220,11 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
   if (opt.method == "gptq") {
     gptq = std::make_shared<GptqQuantizer>(f, opt.calibrate, opt.gptq, *pool);
     if (opt.calibrate_with) gptq->set_sequential_run(opt.calibrate_with);
+    for (size_t k = 0; k < descs.size(); ++k) {
+      if (descs[k].name == "token_embd.weight" && plans[k].quantize) {
+        gptq->set_embedding_type(plans[k].type);
+      }
+    }
   }
   rep.n_tensors = descs.size();
   std::vector<std::shared_ptr<std::vector<float>>> imatrix_weights;  // alive until write()

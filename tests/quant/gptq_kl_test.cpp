@@ -2,8 +2,8 @@
 // gptq` (calibration: groups_merged.txt through the engine) gives a lower KL divergence from the
 // unquantized model than RTN of the same file type, on wikitext-2 test (ctx 512). Compared paired
 // over the same scored tokens: mean Δ = KL(gptq) - KL(rtn) with a 95% bootstrap interval over
-// chunks (tokens of one chunk are correlated). The quick test (gptq_kl_test) checks qt-base at
-// Q4_K_M and Q3_K_M on 8 chunks; the study binary (gptq_study_test, built from this file with
+// chunks (tokens of one chunk are correlated). The quick test (gptq_kl_test) checks qt-qwen at
+// Q4_K_M and Q3_K_M on 20 chunks (the 95% interval must lie below 0); the study binary (gptq_study_test, built from this file with
 // QUORUM_GPTQ_STUDY) prints the docs/QUANT.md table for every task model on 50 chunks.
 #include <gtest/gtest.h>
 
@@ -115,27 +115,39 @@ Paired paired_delta(const std::vector<float>& a, const std::vector<float>& b, in
 }
 
 // RTN and GPTQ of one model and file type on `n_chunks` chunks; prints one table row and
-// checks that GPTQ's mean KL is lower than RTN's over the same tokens.
-void compare(const char* model, FileType ftype, const char* type_name, int64_t n_chunks,
-             const char* dir_name) {
+// checks that GPTQ's mean KL is lower than RTN's over the same tokens. (qt-base is in the study
+// table only: on 8 chunks its sign flips with the chunk count, see docs/QUANT.md.)
+// Returns the paired difference GPTQ - RTN.
+Paired compare(const char* model, FileType ftype, const char* type_name, int64_t n_chunks,
+               const char* dir_name, const GptqOptions& gptq = {}) {
   const std::string dir = testing::temp_dir(dir_name);
   const std::string rel = std::string("taskmodels/") + model + ".gguf";
   const Measured rtn = measure(rel, ftype, "rtn", n_chunks, dir);
-  const Measured g = measure(rel, ftype, "gptq", n_chunks, dir);
-  ASSERT_EQ(rtn.token_kld.size(), g.token_kld.size());
-  ASSERT_FALSE(rtn.token_kld.empty());
+  const Measured g = measure(rel, ftype, "gptq", n_chunks, dir, gptq);
+  EXPECT_EQ(rtn.token_kld.size(), g.token_kld.size());
+  EXPECT_FALSE(rtn.token_kld.empty());
+  if (rtn.token_kld.size() != g.token_kld.size() || rtn.token_kld.empty()) return {};
   const Paired d = paired_delta(rtn.token_kld, g.token_kld, n_chunks);
   std::printf("| %s | %s | %.5f ± %.5f | %.5f ± %.5f | %+.5f [%+.5f, %+.5f] | %.2f / %.2f |\n",
               model, type_name, rtn.kld, rtn.kld_err, g.kld, g.kld_err, d.delta, d.lo, d.hi,
               100 * rtn.same_top, 100 * g.same_top);
   std::fflush(stdout);
   EXPECT_LT(g.kld, rtn.kld) << model << " " << type_name;
+  return d;
 }
 
 #ifndef QUORUM_GPTQ_STUDY
-TEST(GptqKl, BeatsRtnOnQtBaseAt4And3Bits) {
-  compare("qt-base", FileType::kQ4_K_M, "Q4_K_M", 8, "gptq_kl_quick");
-  compare("qt-base", FileType::kQ3_K_M, "Q3_K_M", 8, "gptq_kl_quick");
+// qt-qwen (tied embeddings): the mixes store token_embd as Q6_K, and its error adds up with
+// GPTQ's layer-0 q/k errors in the attention scores unless layer 0's attention weights are fitted
+// to the quantized table's inputs (GptqOptions::embedding_compensation). Without it GPTQ's
+// Q4_K_M KL was 2x RTN's; with it GPTQ is significantly lower (the 95% interval of the paired
+// difference lies below 0) at Q4_K_M and Q3_K_M.
+TEST(GptqKl, BeatsRtnOnQtQwenWithTheQuantizedEmbedding) {
+  for (const auto& [ftype, name] : {std::pair{FileType::kQ4_K_M, "Q4_K_M"},
+                                    std::pair{FileType::kQ3_K_M, "Q3_K_M"}}) {
+    const Paired d = compare("qt-qwen", ftype, name, 20, "gptq_kl_qwen");
+    EXPECT_LT(d.hi, 0.0) << "qt-qwen " << name << ": GPTQ not significantly below RTN";
+  }
 }
 
 #else   // the study binary gptq_study_test
