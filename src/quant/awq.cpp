@@ -321,6 +321,11 @@ void AwqInputStats::add(const float* x, int64_t rows, int64_t cols, ThreadPool* 
     gram.assign(static_cast<size_t>(k * k), 0.0f);
   }
   if (cols != k || rows <= 0) return;
+  for (int64_t r = 0; r < rows && sample_rows < kSampleRows; ++r) {
+    if ((n + r) % kSampleStride != 0) continue;
+    sample.insert(sample.end(), x + r * k, x + (r + 1) * k);
+    ++sample_rows;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < k; ++c) sum_abs[static_cast<size_t>(c)] += std::fabs(x[r * k + c]);
   }
@@ -392,6 +397,12 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
   for (const GroupDef& g : defs) {
     AwqGroupReport rep;
     rep.name = g.name;
+    if ((!o.only.empty() && g.name.find(o.only) == std::string::npos) ||
+        (!o.skip.empty() && g.name.find(o.skip) != std::string::npos)) {
+      rep.note = "not selected (AwqOptions::only / skip)";
+      res.groups.push_back(rep);
+      continue;
+    }
     auto st = stats.find(g.stats_key);
     if (st == stats.end() || st->second.n == 0 || st->second.k != g.k) {
       return Error(ErrorCode::kInvalidArgument, "no calibration activations for an AWQ group")
@@ -427,6 +438,15 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
     // they are measured as score errors (row weights from the other side's energy per head dim).
     bool has_scores = false;
     for (const GroupWeight& wt : ws) has_scores |= wt.score;
+    // Without scale_scores the attn_q/k/v group keeps s = 1; its only remaining choice, attn_v's
+    // importance weights, was scored by attn_v's own output error, which raised qt-qwen's KL
+    // (Q3_K_M +0.00004, p < 0.001; docs/QUANT.md) as the per-linear errors of q/k and gate/up
+    // did. With no attention-block objective, the group stays plain RTN.
+    if (has_scores && !o.scale_scores) {
+      rep.note = "attn_q/k/v kept RTN (no attention-block objective; scale_scores searches it)";
+      res.groups.push_back(rep);
+      continue;
+    }
     const bool score_objective = has_scores && o.scale_scores && g.n_head > 0 && ws.size() == 3;
     if (score_objective) {
       auto row_energy = [&](const GroupWeight& wt) {  // E[(W x)_r²] = W_r H W_rᵀ
@@ -503,6 +523,53 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
       }
       return std::make_pair(std::move(s), std::move(cand));
     };
+    // The FFN block objective (AwqOptions::block_objective): gate = ws[0], up = ws[1], ffn_down
+    // unquantized; x = the sampled inputs [ns, k].
+    const bool ffn_block = o.block_objective && in.sample_rows > 0 && ws.size() == 2 &&
+                           ws[0].name.find("ffn_gate.") != std::string::npos &&
+                           ws[1].name.find("ffn_up.") != std::string::npos;
+    RowMat down, y_ref;
+    Eigen::Map<const RowMat> xs(in.sample.data(), in.sample_rows, g.k);
+    auto silu_mul = [](const RowMat& a, const RowMat& b) {  // silu(a) ⊙ b
+      RowMat y(a.rows(), a.cols());
+      for (int64_t i = 0; i < a.size(); ++i) {
+        const float v = a.data()[i];
+        y.data()[i] = v / (1.f + std::exp(-v)) * b.data()[i];
+      }
+      return y;
+    };
+    if (ffn_block) {
+      const std::string dn = ws[0].name.substr(0, ws[0].name.find("ffn_gate.")) + "ffn_down.weight";
+      const gguf::TensorInfo* dt = find_tensor(file, dn);
+      if (dt && dt->ne.size() == 2 && dt->ne[0] == ws[0].rows) {
+        QUORUM_ASSIGN_OR_RETURN(std::vector<float> dw, to_f32(*dt));
+        down = Eigen::Map<const RowMat>(dw.data(), dt->ne[1], dt->ne[0]);  // [dim, ff]
+        const RowMat gx = xs * Eigen::Map<const RowMat>(ws[0].w.data(), ws[0].rows, g.k).transpose();
+        const RowMat ux = xs * Eigen::Map<const RowMat>(ws[1].w.data(), ws[1].rows, g.k).transpose();
+        y_ref = silu_mul(gx, ux) * down.transpose();  // [ns, dim]
+      }
+    }
+    const bool use_block = y_ref.size() > 0;
+    // Block output error of the candidate: effective weights Q(W s) / s on the sampled inputs.
+    auto block_error = [&](const Candidate& cand) {
+      std::vector<float> sc, q0, q1;
+      scale_weights(ws[0], cand.s_full, sc);
+      q0.resize(sc.size());
+      quant_dequant(sc.data(), ws[0].rows, g.k, ws[0].type, cand.qw(ws[0]), q0.data(), pool);
+      scale_weights(ws[1], cand.s_full, sc);
+      q1.resize(sc.size());
+      quant_dequant(sc.data(), ws[1].rows, g.k, ws[1].type, cand.qw(ws[1]), q1.data(), pool);
+      for (std::vector<float>* q : {&q0, &q1}) {
+        const int64_t rows = static_cast<int64_t>(q->size()) / g.k;
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int64_t c = 0; c < g.k; ++c) (*q)[r * g.k + c] /= cand.s_full[static_cast<size_t>(c)];
+        }
+      }
+      const RowMat gx = xs * Eigen::Map<const RowMat>(q0.data(), ws[0].rows, g.k).transpose();
+      const RowMat ux = xs * Eigen::Map<const RowMat>(q1.data(), ws[1].rows, g.k).transpose();
+      const RowMat d = silu_mul(gx, ux) * down.transpose() - y_ref;
+      return static_cast<double>(d.squaredNorm());
+    };
     // Unless asked, a group with attn_q/attn_k keeps s = 1 and they keep the unweighted quantizer.
     const int grid = has_scores && !o.scale_scores ? 1 : o.grid;
     std::vector<float> best_s, tmp, scaled;
@@ -521,12 +588,12 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
       }
       const bool is_rtn = step == -1 || (step == 0 && !o.importance);
       if (is_rtn) rtn_err = err_w;
-      const double err = combine(err_w, rtn_err);
+      const double err = use_block ? block_error(cand) : combine(err_w, rtn_err);
       if (is_rtn) rep.error_rtn = err;
       // A candidate may not trade one part's error for another's (q/k for v, gate for up):
       // their errors reach the model's output through different paths.
       bool admissible = true;
-      if (o.per_weight && !is_rtn) {
+      if (o.per_weight && !is_rtn && !use_block) {
         std::map<size_t, std::pair<double, double>> units;
         for (size_t i = 0; i < ws.size(); ++i) units[unit_of(i)].first += err_w[i], units[unit_of(i)].second += rtn_err[i];
         for (const auto& [u, er] : units) admissible &= er.first <= er.second;
@@ -541,7 +608,7 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
     std::vector<double> final_w;
     for (const GroupWeight& wt : ws) {
       scale_weights(wt, full, scaled);
-      if (wt.clip) {
+      if (wt.clip && !use_block) {  // the clip search scores per-linear error; not the block's
         std::vector<float> clipped = clip_search(wt, scaled, best_cand, g.k, h, o, pool);
         const double e_clip = scaled_error(wt, clipped, best_cand, g.k, h, pool, tmp);
         const double e_plain = scaled_error(wt, scaled, best_cand, g.k, h, pool, tmp);
@@ -576,7 +643,7 @@ Result<AwqResult> awq_search(const gguf::File& file, const std::map<std::string,
     }
     QUORUM_TRY(fold_prev(ov, g, best_s));
     rep.applied = true;
-    rep.error_awq = combine(final_w, rtn_err);
+    rep.error_awq = use_block ? best : combine(final_w, rtn_err);
     res.groups.push_back(rep);
   }
   res.overrides = ov.finish();

@@ -50,6 +50,11 @@ struct AwqInputStats {
   int64_t n = 0;                // rows seen
   std::vector<double> sum_abs;  // [k]
   std::vector<float> gram;      // [k, k] row-major, Σ x xᵀ
+  // Every kSampleStride-th input row, up to kSampleRows of them [sample_rows, k]: the block
+  // objective of the ffn_gate/ffn_up group needs inputs, not only XᵀX (silu is not linear).
+  static constexpr int64_t kSampleStride = 8, kSampleRows = 512;
+  std::vector<float> sample;
+  int64_t sample_rows = 0;
   void add(const float* x, int64_t rows, int64_t cols, ThreadPool* pool);
 };
 
@@ -81,9 +86,20 @@ struct AwqOptions {
   // Only candidates under which every weight of the group has at most its RTN error.
   bool per_weight = true;
   // Also scale the attn_q/attn_k/attn_v group and weight attn_q/attn_k's quantizer (off: that
-  // group keeps s = 1, only attn_v gets importance; scaling it lowered the calibration error by
-  // up to 65% yet raised the KL divergence, docs/QUANT.md).
+  // group stays plain RTN; scaling it lowered the calibration error by up to 65% yet raised the
+  // KL divergence, and attn_v's importance alone raised qt-qwen's, docs/QUANT.md).
   bool scale_scores = false;
+  // Choose the ffn_gate/ffn_up group's scales by the FFN block's output error,
+  // || down(silu(x Gqᵀ) ⊙ x Uqᵀ) − down(silu(x Gᵀ) ⊙ x Uᵀ) ||² on sampled calibration inputs
+  // (ffn_down unquantized), as the AWQ paper scores a group by the module it feeds, instead of
+  // each linear's own output error; plain RTN stays a candidate, so on those inputs the block
+  // error is at most RTN's. The per-linear error lowered by 60-75 % on qt-qwen yet raised its
+  // KL (docs/QUANT.md).
+  bool block_objective = true;
+  // Diagnostics: search only the groups whose name contains this ("ffn_down", "attn_out", ...);
+  // the others stay plain RTN. Empty: all groups.
+  std::string only;
+  std::string skip;  // and not those whose name contains this
   // Diagnostics: statistics of other (held-out) text; when set, every group report also gives
   // the output error of the chosen weights and of RTN under these inputs.
   const std::map<std::string, AwqInputStats>* holdout = nullptr;

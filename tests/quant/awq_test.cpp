@@ -120,8 +120,8 @@ TEST(Awq, GroupsCoverEveryLayerOfAGqaModel) {
 }
 
 // The search on real activations (one calibration chunk of qt-base, every block weight Q4_K):
-// no weight's calibration error above RTN's, the attn_q/k/v group left at s = 1 with attn_q/k
-// unweighted, and the importance handed to the file writer equal to E[x_c²] / s_c², with s read
+// no group's calibration error above RTN's (per-linear, or the FFN block's for ffn_gate/up),
+// the attn_q/k/v group left plain RTN, and the importance handed to the file writer equal to E[x_c²] / s_c², with s read
 // back from the folded norm (s_c = norm_c / norm'_c).
 TEST(Awq, SearchOnRealActivationsKeepsItsInvariants) {
   const std::string in = testing::shared_path("taskmodels/qt-base.gguf");
@@ -152,23 +152,25 @@ TEST(Awq, SearchOnRealActivationsKeepsItsInvariants) {
   ASSERT_TRUE(res) << res.status().to_string();
   ASSERT_EQ(res->groups.size(), 16u);
   for (const auto& g : res->groups) {
+    if (g.name.find("attn_in") != std::string::npos) {
+      EXPECT_FALSE(g.applied) << g.name << " (attn_q/k/v stay RTN without scale_scores)";
+      continue;
+    }
     EXPECT_TRUE(g.applied) << g.name << ": " << g.note;
     EXPECT_LE(g.error_awq, g.error_rtn * (1 + 1e-9)) << g.name;
-    if (g.name.find("attn_in") != std::string::npos) {
-      EXPECT_EQ(g.alpha, 0.0) << g.name;
-    }
   }
   for (const auto& [name, imp] : res->importance) {
     EXPECT_EQ(name.find("attn_q."), std::string::npos) << name;
     EXPECT_EQ(name.find("attn_k."), std::string::npos) << name;
+    EXPECT_EQ(name.find("attn_v."), std::string::npos) << name;
   }
-  // attn_v (s = 1) and ffn_gate / ffn_up (s from the folded ffn_norm) of every layer.
+  // ffn_gate / ffn_up (s from the folded ffn_norm) of the layers whose group chose importance.
   int checked = 0;
   for (int il = 0; il < 4; ++il) {
     const std::string b = "blk." + std::to_string(il) + ".";
     for (const auto& [w, stats_key, norm] :
-         {std::tuple<std::string, std::string, std::string>{b + "attn_v.weight", b + "attn_q.weight", ""},
-          {b + "ffn_up.weight", b + "ffn_gate.weight", b + "ffn_norm.weight"}}) {
+         {std::tuple<std::string, std::string, std::string>{b + "ffn_up.weight", b + "ffn_gate.weight",
+                                                             b + "ffn_norm.weight"}}) {
       auto it = res->importance.find(w);
       if (it == res->importance.end()) continue;  // the group kept plain RTN
       const AwqInputStats& st = col.stats().at(stats_key);
@@ -186,7 +188,7 @@ TEST(Awq, SearchOnRealActivationsKeepsItsInvariants) {
       ++checked;
     }
   }
-  EXPECT_GE(checked, 4);
+  EXPECT_GE(checked, 1);
 }
 
 TEST(Awq, MissingCalibrationIsAClearErrorAndTheInputIsUntouched) {
