@@ -41,7 +41,8 @@ RunFn setup_chat(CLI::App& sub) {
   add_generation_flags(sub, o->flags);
   sub.footer("Type a message and press Enter. Commands: /reset (forget the conversation), /exit.");
   return [o]() -> int {
-    auto m = load_model_and_tokenizer(o->model, o->flags.vocab);
+    auto m = load_model_and_tokenizer(o->model, o->flags.vocab,
+                                      o->flags.no_mmap ? LoadMode::kRead : LoadMode::kMap);
     if (!m) return report_error(m.status());
     auto tmpl = load_chat_template(*m, o->chat_template);
     if (!tmpl) return report_error(tmpl.status());

@@ -101,7 +101,8 @@ RunFn setup_run(CLI::App& sub) {
     if (!o->system.empty() && !o->chat) {
       return report_error(Error(ErrorCode::kInvalidArgument, "--system needs --chat"));
     }
-    auto m = load_model_and_tokenizer(o->model, o->flags.vocab);
+    auto m = load_model_and_tokenizer(o->model, o->flags.vocab,
+                                      o->flags.no_mmap ? LoadMode::kRead : LoadMode::kMap);
     if (!m) return report_error(m.status());
     std::vector<int32_t> prompt;
     if (o->chat) {

@@ -38,9 +38,10 @@ Result<std::shared_ptr<const tokenizer::Tokenizer>> open_tokenizer(const Model& 
 }  // namespace
 
 Result<LoadedModel> load_model_and_tokenizer(const std::string& path,
-                                             const std::string& vocab_path) {
+                                             const std::string& vocab_path, LoadMode load_mode) {
   ModelOptions mo;
   mo.vocab_path = vocab_path;
+  mo.load_mode = load_mode;
   QUORUM_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::load(path, mo));
   auto tok = open_tokenizer(*model, path, vocab_path);
   if (!tok) return Status(tok.status()).with_context("reading the tokenizer of " + path);
@@ -89,6 +90,9 @@ void add_generation_flags(CLI::App& sub, GenerationFlags& f) {
   sub.add_option("--vocab", f.vocab,
                  "Tokenizer when the model file has none: llama2.c tokenizer.bin/.model, a GGUF, "
                  "or a Hugging Face tokenizer.json");
+  sub.add_flag("--no-mmap", f.no_mmap,
+               "Read the GGUF file into memory on 2 MiB pages instead of mapping it (faster "
+               "generation from large F16/F32 files; costs a copy at load)");
 }
 
 SessionOptions session_options(const GenerationFlags& f) {

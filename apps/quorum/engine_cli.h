@@ -26,8 +26,10 @@ struct LoadedModel {
 
 // Opens any format Model::load reads and the tokenizer stored with it (`vocab_path`: llama2.c
 // checkpoints only). The tokenizer must cover the model's vocabulary.
+// `load_mode`: see LoadMode (the --no-mmap flag).
 Result<LoadedModel> load_model_and_tokenizer(const std::string& path,
-                                             const std::string& vocab_path = "");
+                                             const std::string& vocab_path = "",
+                                             LoadMode load_mode = LoadMode::kMap);
 
 // The flags of a generation: sampling, length, stops, context and threads.
 struct GenerationFlags {
@@ -35,6 +37,7 @@ struct GenerationFlags {
   int64_t n_ctx = 0;  // 0: the model's training context
   int threads = 0;    // 0: all cores
   std::string vocab;  // llama2.c tokenizer
+  bool no_mmap = false;  // read the GGUF into huge-page memory (LoadMode::kRead)
 };
 void add_generation_flags(CLI::App& sub, GenerationFlags& flags);
 SessionOptions session_options(const GenerationFlags& flags);

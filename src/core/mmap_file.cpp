@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,7 +15,31 @@
 
 namespace quorum {
 
-Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path) {
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+
+// Reads `size` bytes of fd into dst (read() may return less than asked).
+Status read_all(int fd, uint8_t* dst, size_t size, const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    const size_t want = std::min<size_t>(size - done, size_t{64} << 20);
+    const ssize_t got = ::read(fd, dst + done, want);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      return Error(ErrorCode::kIoError, got < 0 ? "read failed" : "file ended early")
+          .where(path)
+          .expected(std::to_string(size) + " bytes")
+          .actual(got < 0 ? std::string(std::strerror(errno)) : std::to_string(done) + " bytes");
+    }
+    done += static_cast<size_t>(got);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path, LoadMode mode) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
@@ -31,7 +56,7 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   std::shared_ptr<MappedFile> f(new MappedFile());
   f->path_ = path;
   f->size_ = static_cast<size_t>(st.st_size);
-  if (f->size_ > 0) {
+  if (f->size_ > 0 && mode == LoadMode::kMap) {
     void* p = mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
       const int err = errno;
@@ -39,13 +64,42 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string& path) {
       return Error(ErrorCode::kIoError, "mmap failed").where(path).actual(std::strerror(err));
     }
     f->data_ = static_cast<const uint8_t*>(p);
+    f->region_ = p;
+    f->region_size_ = f->size_;
+  } else if (f->size_ > 0) {
+    // One huge page more than needed, so the data can start on a 2 MiB boundary; whole huge
+    // pages, so the last one can be a huge page too.
+    const size_t rounded = (f->size_ + kHugePage - 1) / kHugePage * kHugePage;
+    const size_t region_size = rounded + kHugePage;
+    void* region = mmap(nullptr, region_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                        -1, 0);
+    if (region == MAP_FAILED) {
+      const int err = errno;
+      ::close(fd);
+      return Error(ErrorCode::kOutOfMemory, "cannot allocate memory for the file")
+          .where(path)
+          .expected(std::to_string(region_size) + " bytes")
+          .actual(std::strerror(err))
+          .hint("load with mmap (drop --no-mmap)");
+    }
+    f->region_ = region;
+    f->region_size_ = region_size;
+    auto* base = reinterpret_cast<uint8_t*>(
+        (reinterpret_cast<uintptr_t>(region) + kHugePage - 1) / kHugePage * kHugePage);
+    madvise(base, rounded, MADV_HUGEPAGE);  // advice only: without THP, 4 KiB pages still work
+    if (Status s = read_all(fd, base, f->size_, path); !s.is_ok()) {
+      ::close(fd);
+      return s;
+    }
+    mprotect(region, region_size, PROT_READ);
+    f->data_ = base;
   }
   ::close(fd);
   return f;
 }
 
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+  if (region_ != nullptr) munmap(region_, region_size_);
 }
 
 Result<std::string> read_text_file(const std::string& path) {

@@ -78,8 +78,9 @@ struct TensorInfo {
 
 class File {
  public:
-  // Maps and parses a file; the mapping lives as long as the File (or any copy of it).
-  static Result<File> open(const std::string& path);
+  // Maps (or with LoadMode::kRead, reads into huge-page memory) and parses a file; the memory
+  // lives as long as the File (or any copy of it).
+  static Result<File> open(const std::string& path, LoadMode mode = LoadMode::kMap);
   // Parses bytes already in memory (fuzzing, tests); `keep` keeps them alive if non-null.
   static Result<File> parse(const uint8_t* data, size_t size, const std::string& name,
                             std::shared_ptr<const void> keep = nullptr);

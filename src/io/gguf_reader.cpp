@@ -140,8 +140,8 @@ bool is_integer_type(ValueType t) {
 
 }  // namespace
 
-Result<File> File::open(const std::string& path) {
-  auto mapped = MappedFile::open(path);
+Result<File> File::open(const std::string& path, LoadMode mode) {
+  auto mapped = MappedFile::open(path, mode);
   if (!mapped) return mapped.status();
   std::shared_ptr<MappedFile> m = *mapped;
   return parse(m->data(), m->size(), path, m);

@@ -114,7 +114,7 @@ Result<ModelFormat> detect_model_format(const std::string& path) {
 Result<gguf::File> open_model_file(const std::string& path, const OpenModelOptions& options) {
   QUORUM_ASSIGN_OR_RETURN(const ModelFormat fmt, detect_model_format(path));
   switch (fmt) {
-    case ModelFormat::kGguf: return gguf::File::open(path);
+    case ModelFormat::kGguf: return gguf::File::open(path, options.load_mode);
     case ModelFormat::kSafetensors: return open_hf_model(path);
     case ModelFormat::kLlama2c: {
       std::string vocab = options.vocab_path;

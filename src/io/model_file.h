@@ -22,6 +22,9 @@ struct OpenModelOptions {
   // llama2.c only: tokenizer.bin, SentencePiece .model, .vocab text or a GGUF to take the vocab
   // from. Empty: tokenizer.bin / tokenizer.model next to the checkpoint if present.
   std::string vocab_path;
+  // GGUF only: mmap the file (default) or read it into memory on huge pages (see LoadMode).
+  // Safetensors and llama2.c checkpoints are always mapped.
+  LoadMode load_mode = LoadMode::kMap;
 };
 
 Result<gguf::File> open_model_file(const std::string& path, const OpenModelOptions& options = {});

@@ -134,6 +134,7 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path,
                                                  const ModelOptions& options) {
   OpenModelOptions open_options;
   open_options.vocab_path = options.vocab_path;
+  open_options.load_mode = options.load_mode;
   auto f = open_model_file(path, open_options);
   if (!f) {
     Status s = f.status();

@@ -65,6 +65,8 @@ struct ModelOptions {
   WeightCheck check_weights = WeightCheck::kNormsAndEmbeddings;
   // llama2.c checkpoints only: the vocabulary file (see OpenModelOptions::vocab_path).
   std::string vocab_path;
+  // GGUF files: mmap (default) or read into huge-page memory (OpenModelOptions::load_mode).
+  LoadMode load_mode = LoadMode::kMap;
 };
 
 class Model {

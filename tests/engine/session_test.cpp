@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <thread>
 
 #include "engine/sampling.h"
@@ -50,6 +51,22 @@ TEST(SessionTest, BatchedDecodeEqualsTokenByToken) {
         << "position " << i;
   }
   EXPECT_EQ(a->position(), static_cast<int64_t>(kPrompt.size()));
+}
+
+TEST(SessionTest, ReadIntoMemoryGivesTheMappedLogits) {
+  // LoadMode::kRead (--no-mmap) only moves the bytes: the logits must be bit-identical.
+  ModelOptions mo;
+  mo.load_mode = LoadMode::kRead;
+  auto read = Model::load(testing::shared_path("models/stories260K/stories260K.gguf"), mo);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  auto a = make(stories()), b = make(*read);
+  auto la = a->decode(kPrompt, LogitsMode::kAll);
+  ASSERT_TRUE(la.is_ok());
+  const std::vector<float> mapped(la->begin(), la->end());
+  auto lb = b->decode(kPrompt, LogitsMode::kAll);
+  ASSERT_TRUE(lb.is_ok());
+  ASSERT_EQ(mapped.size(), lb->size());
+  EXPECT_EQ(std::memcmp(mapped.data(), lb->data(), mapped.size() * sizeof(float)), 0);
 }
 
 TEST(SessionTest, SmallBatchesGiveTheSameLogits) {

@@ -26,6 +26,13 @@ inline __m512 load_bf16_mask(const uint16_t* p, __mmask16 m) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
 }
 
+// Generation streams each weight matrix once per token, row after row. The hardware prefetchers
+// stop at 4 KiB page boundaries (a row of k = 2048 F16 weights is one page of a file mapping), so
+// dot_f16 prefetches the weights this many bytes ahead itself, into the next row. Prefetches past
+// the end of a mapping do not fault. One-thread streaming over a mapped 1.8 GB F16 file: 8-9 GB/s
+// without, 18-20 GB/s with (as fast as 2 MiB pages without it); see docs/PERFORMANCE.md.
+constexpr int64_t kF16PrefetchBytes = 4096;
+
 }  // namespace
 
 float dot_f32(const void* w, const void* x, int64_t k) {
@@ -53,7 +60,10 @@ float dot_f16(const void* w, const void* x, int64_t k) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
   int64_t i = 0;
+  const char* pf = reinterpret_cast<const char*>(a) + kF16PrefetchBytes;
   for (; i + 64 <= k; i += 64) {
+    _mm_prefetch(pf + 2 * i, _MM_HINT_T0);
+    _mm_prefetch(pf + 2 * i + 64, _MM_HINT_T0);
     acc0 = _mm512_fmadd_ps(load_f16(a + i), load_f16(b + i), acc0);
     acc1 = _mm512_fmadd_ps(load_f16(a + i + 16), load_f16(b + i + 16), acc1);
     acc2 = _mm512_fmadd_ps(load_f16(a + i + 32), load_f16(b + i + 32), acc2);
