@@ -77,9 +77,10 @@ class Kernels {
                        int64_t n_kv, int64_t hd, float* out) const;
 
  private:
-  // X (n, k) F32 -> n rows of activation type `at` in buffer (X itself for F32).
+  // X (n, k) F32 -> n rows of activation type `at` in the calling thread's buffer, valid until
+  // its next matmul (X itself for F32).
   const uint8_t* convert_activations(ThreadPool& pool, DType at, const float* x, int64_t n,
-                                     int64_t k, std::vector<uint8_t>& buffer) const;
+                                     int64_t k) const;
 
   Isa isa_;
   CpuFeatures cpu_;

@@ -97,6 +97,71 @@ TEST(Ops, SwigluMatchesDouble) {
   }
 }
 
+// The SIMD softmax / SwiGLU against the scalar reference (libm expf) over swept sizes (every tail
+// length, vector multiples ±1), masked entries, and exp arguments out to overflow, underflow and
+// the subnormal range.
+TEST(Ops, SoftmaxAndSwigluSimdMatchScalarReference) {
+  const float kNegInf = -std::numeric_limits<float>::infinity();
+  const Kernels ref(CpuFeatures::detect(), Isa::kScalar);
+  std::vector<int64_t> sizes;
+  for (int64_t n = 1; n <= 48; ++n) sizes.push_back(n);
+  for (int64_t n : {63, 64, 65, 127, 255, 256, 257, 1000, 4097, 8192}) sizes.push_back(n);
+  for (Isa isa : available_isas()) {
+    if (isa == Isa::kScalar) continue;
+    const Kernels kern(CpuFeatures::detect(), isa);
+    SCOPED_TRACE(isa_name(isa));
+    WorstError soft, swi;
+    for (int64_t n : sizes) {
+      for (float scale : {1.0f, 8.0f, 60.0f}) {
+        std::vector<float> x = random_floats(n, 31 + static_cast<uint32_t>(n), scale);
+        if (n > 2) x[n / 2] = kNegInf;
+        std::vector<float> a = x, b = x;
+        ref.softmax(a.data(), n);
+        kern.softmax(b.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          // exp within a few ulps of expf; the sums differ in order (double accumulation).
+          soft.add(b[i], a[i], 8 * kU * std::fabs(a[i]) + 1e-37,
+                   "softmax n " + std::to_string(n) + " i " + std::to_string(i));
+        }
+        if (n > 2) {
+          EXPECT_EQ(b[n / 2], 0.0f);
+        }
+        const std::vector<float> u = random_floats(n, 77 + static_cast<uint32_t>(n));
+        std::vector<float> ya(n), yb(n);
+        ref.swiglu(x.data(), u.data(), ya.data(), n);
+        kern.swiglu(x.data(), u.data(), yb.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          if (std::isinf(x[i])) continue;  // -inf * u: NaN for both, as -inf / inf
+          swi.add(yb[i], ya[i], 8 * kU * std::fabs(ya[i]) + 1e-37,
+                  "swiglu n " + std::to_string(n) + " i " + std::to_string(i));
+        }
+      }
+    }
+    // exp's whole range through SwiGLU (gate g: e^-g from e^-120 to e^120) with up = 1.
+    std::vector<float> g, one;
+    for (float v = -120.0f; v <= 120.0f; v += 0.0625f) g.push_back(v);
+    for (float v : {-88.72f, -88.73f, -103.9f, 87.3f, 88.73f, 0.0f, -0.0f, 1e-30f, -1e-30f}) g.push_back(v);
+    one.assign(g.size(), 1.0f);
+    std::vector<float> ya(g.size()), yb(g.size());
+    ref.swiglu(g.data(), one.data(), ya.data(), static_cast<int64_t>(g.size()));
+    kern.swiglu(g.data(), one.data(), yb.data(), static_cast<int64_t>(g.size()));
+    for (size_t i = 0; i < g.size(); ++i) {
+      swi.add(yb[i], ya[i], 8 * kU * std::fabs(ya[i]) + 1e-44, "swiglu g " + std::to_string(g[i]));
+    }
+    // Softmax whose entries reach far below the maximum (e^-100: subnormal, e^-200: 0).
+    std::vector<float> x;
+    for (float v = -200.0f; v <= 0.0f; v += 0.25f) x.push_back(v);
+    std::vector<float> a = x, b = x;
+    ref.softmax(a.data(), static_cast<int64_t>(a.size()));
+    kern.softmax(b.data(), static_cast<int64_t>(b.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      soft.add(b[i], a[i], 8 * kU * std::fabs(a[i]) + 1e-44, "softmax x " + std::to_string(x[i]));
+    }
+    soft.expect_ok();
+    swi.expect_ok();
+  }
+}
+
 // theta_i = pos * freq_scale * base^(-2i/n_dims) / ff_i in double; the kernel advances theta by
 // repeated float products (as ggml does), so its angle error grows like (i + 2) * u * theta.
 TEST(Ops, RopeMatchesDoubleBothModes) {

@@ -9,6 +9,9 @@
 namespace quorum::kernels::avx2 {
 
 float dot_f32(const void* w, const void* x, int64_t k);
+// Row ops (ops_avx2.cpp), same contracts as Kernels::softmax / swiglu.
+void softmax(float* x, int64_t n);
+void swiglu(const float* gate, const float* up, float* y, int64_t n);
 void attn_scores_f16(const uint16_t* k, int64_t stride, const float* q, int64_t n_q,
                      int64_t n_kv, int64_t hd, float* scores);
 void attn_values_f16(const uint16_t* v, int64_t stride, const float* p, int64_t n_q,

@@ -6,6 +6,8 @@ namespace quorum::kernels {
 
 void fill_avx2(KernelTable& t) {
   t.dot[type_index(DType::kF32)] = avx2::dot_f32;
+  t.softmax = avx2::softmax;
+  t.swiglu = avx2::swiglu;
   t.attn_scores_f16 = avx2::attn_scores_f16;
   t.attn_values_f16 = avx2::attn_values_f16;
   t.dot[type_index(DType::kF16)] = avx2::dot_f16;

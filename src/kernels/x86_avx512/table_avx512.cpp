@@ -7,6 +7,8 @@ namespace quorum::kernels {
 
 void fill_avx512(KernelTable& t) {
   t.dot[type_index(DType::kF32)] = avx512::dot_f32;
+  t.softmax = avx512::softmax;
+  t.swiglu = avx512::swiglu;
   t.attn_scores_f16 = avx512::attn_scores_f16;
   t.attn_values_f16 = avx512::attn_values_f16;
   t.dot[type_index(DType::kF16)] = avx512::dot_f16;
