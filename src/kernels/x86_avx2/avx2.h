@@ -4,6 +4,7 @@
 // AVX2-compiled copy of a function the generic code also uses.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace quorum::kernels::avx2 {
@@ -36,5 +37,18 @@ float dot_q5_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q6_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_iq2_xxs_q8_K(const void* w, const void* x, int64_t k);
 float dot_iq2_xs_q8_K(const void* w, const void* x, int64_t k);
+
+// Blocked GEMM entries (GemmEntry in kernel_table.h), gemm_*_avx2.cpp: panels of kGemmRows
+// weight rows, activation tiles of kGemm<type>Cols rows.
+inline constexpr int64_t kGemmRows = 16;
+inline constexpr int64_t kGemmFloatCols = 6;
+void gemm_prep_f16(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
+void gemm_prep_bf16(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
+size_t gemm_prep_bytes_float(int64_t n, int64_t k);
+size_t gemm_scratch_bytes_float(int64_t n, int64_t k);
+void gemm_run_f16(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                  const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+void gemm_run_bf16(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
 
 }  // namespace quorum::kernels::avx2

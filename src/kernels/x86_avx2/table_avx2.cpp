@@ -29,6 +29,12 @@ void fill_avx2(KernelTable& t) {
   t.dot[type_index(DType::kQ6_K)] = avx2::dot_q6_K_q8_K;
   t.dot[type_index(DType::kIQ2_XXS)] = avx2::dot_iq2_xxs_q8_K;
   t.dot[type_index(DType::kIQ2_XS)] = avx2::dot_iq2_xs_q8_K;
+  t.gemm[type_index(DType::kF16)] = GemmEntry{avx2::gemm_prep_f16, avx2::gemm_prep_bytes_float,
+                                              avx2::gemm_run_f16, avx2::gemm_scratch_bytes_float,
+                                              avx2::kGemmRows, avx2::kGemmFloatCols};
+  t.gemm[type_index(DType::kBF16)] = GemmEntry{avx2::gemm_prep_bf16, avx2::gemm_prep_bytes_float,
+                                               avx2::gemm_run_bf16, avx2::gemm_scratch_bytes_float,
+                                               avx2::kGemmRows, avx2::kGemmFloatCols};
 }
 
 }  // namespace quorum::kernels
