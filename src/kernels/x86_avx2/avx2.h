@@ -50,6 +50,12 @@ void gemm_run_f16(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k
                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
 void gemm_run_bf16(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
                    const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+inline constexpr int64_t kGemmQ8_0Cols = 4;
+void gemm_prep_q8_0(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
+size_t gemm_prep_bytes_q8_0(int64_t n, int64_t k);
+size_t gemm_scratch_bytes_q8_0(int64_t n, int64_t k);
+void gemm_run_q8_0(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
 inline constexpr int64_t kGemmQ8_KCols = 4;
 void gemm_prep_q8_K(const void* act, size_t act_row, int64_t n, int64_t k, void* out);
 size_t gemm_prep_bytes_q8_K(int64_t n, int64_t k);

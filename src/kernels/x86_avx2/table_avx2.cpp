@@ -35,6 +35,9 @@ void fill_avx2(KernelTable& t) {
   t.gemm[type_index(DType::kBF16)] = GemmEntry{avx2::gemm_prep_bf16, avx2::gemm_prep_bytes_float,
                                                avx2::gemm_run_bf16, avx2::gemm_scratch_bytes_float,
                                                avx2::kGemmRows, avx2::kGemmFloatCols};
+  t.gemm[type_index(DType::kQ8_0)] = GemmEntry{avx2::gemm_prep_q8_0, avx2::gemm_prep_bytes_q8_0,
+                                               avx2::gemm_run_q8_0, avx2::gemm_scratch_bytes_q8_0,
+                                               avx2::kGemmRows, avx2::kGemmQ8_0Cols};
   t.gemm[type_index(DType::kQ4_K)] = GemmEntry{avx2::gemm_prep_q8_K, avx2::gemm_prep_bytes_q8_K,
                                                avx2::gemm_run_q4_K, avx2::gemm_scratch_bytes_q4_K,
                                                avx2::kGemmRows, avx2::kGemmQ8_KCols};
