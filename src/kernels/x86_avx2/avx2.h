@@ -65,5 +65,7 @@ void gemm_run_q4_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t 
                    const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
 void gemm_run_q6_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
                    const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
+void gemm_run_q5_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch);
 
 }  // namespace quorum::kernels::avx2

@@ -1,10 +1,10 @@
-// AVX2 blocked GEMM for Q4_K and Q6_K weights x Q8_K activations (prompt processing), in
+// AVX2 blocked GEMM for Q4_K, Q5_K and Q6_K weights x Q8_K activations (prompt processing), in
 // outer-product form like the AVX-512 one (x86_avx512/gemm_kquant_avx512.cpp): 8 int32 lanes =
 // 8 weight rows, two registers per 16-row panel. AVX2 has no vpdpbusd, so four products of a
 // row are summed by vpmaddubsw (u8 weights x s8 activations -> int16 pairs; no saturation: a
 // pair is at most 2 * 63 * 128) and vpmaddwd with the sub-block scale (-> int32), exact.
 //   - weights: a panel of 16 rows x kKB super-blocks is unpacked once to bytes (Q4_K 0..15,
-//     Q6_K 0..63) in [super-block][64 groups of 4][16 rows] dwords, with the scales as int16
+//     Q5_K 0..31, Q6_K 0..63) in [super-block][64 groups of 4][16 rows] dwords, with the scales as int16
 //     pairs (s, s) per row and sub-block, the mins (Q4_K) or scales (Q6_K offset) as int16
 //     pairs per two sub-blocks, and d (, dmin) as floats;
 //   - activations: tiles of kNR rows, [tile][super-block]{64 x kNR dwords of int8, kNR scales,
@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/x86_avx2/avx2.h"
 #include "kernels/x86_avx2/avx2_util.h"
@@ -30,8 +31,8 @@ constexpr int kNR = static_cast<int>(kGemmQ8_KCols);  // activation rows per til
 constexpr int64_t kKB = 2;                             // super-blocks per panel slice
 constexpr int64_t kBlockPanels = 4;                    // panels per weight block (in L2)
 
-// Q4_K panel bytes per super-block.
-constexpr size_t kPQ = 0;                     // q   [64 groups][kMR] u32, bytes 0..15
+// Q4_K / Q5_K panel bytes per super-block.
+constexpr size_t kPQ = 0;                     // q   [64 groups][kMR] u32, bytes 0..15 / 0..31
 constexpr size_t kPSc = kPQ + 64 * kMR * 4;   // sc  [8][kMR] int16 pairs (s, s)
 constexpr size_t kPMin = kPSc + 8 * kMR * 4;  // min [4][kMR] int16 pairs
 constexpr size_t kPD = kPMin + 4 * kMR * 4;   // d   [kMR] float
@@ -55,8 +56,11 @@ inline uint32_t pair16(int a, int b) {
          (static_cast<uint32_t>(static_cast<uint16_t>(b)) << 16);
 }
 
-void pack_q4_K(const uint8_t* w, size_t w_row, int64_t rows_valid, int64_t b0, int64_t nbk,
-               uint8_t* panel) {
+// Q4_K and Q5_K share the scale / min layout; Q5_K adds bit s of qh[l] as bit 4 of element l of
+// sub-block s (bytes 0..31; a vpmaddubsw pair stays below 2 * 31 * 128).
+template <typename Block>
+void pack_k45(const uint8_t* w, size_t w_row, int64_t rows_valid, int64_t b0, int64_t nbk,
+              uint8_t* panel) {
   std::memset(panel, 0, static_cast<size_t>(nbk) * kPanelBlock);
   for (int64_t b = 0; b < nbk; ++b) {
     uint8_t* p = panel + b * kPanelBlock;
@@ -66,7 +70,7 @@ void pack_q4_K(const uint8_t* w, size_t w_row, int64_t rows_valid, int64_t b0, i
     float* d = reinterpret_cast<float*>(p + kPD);
     float* dmin = reinterpret_cast<float*>(p + kPDmin);
     for (int r = 0; r < rows_valid; ++r) {
-      const BlockQ4_K& blk = reinterpret_cast<const BlockQ4_K*>(w + r * w_row)[b0 + b];
+      const Block& blk = reinterpret_cast<const Block*>(w + r * w_row)[b0 + b];
       // The 8 six-bit scales and mins from the 12 packed bytes.
       const uint8_t* s = blk.scales;
       uint8_t s8[8], m8[8];
@@ -87,7 +91,13 @@ void pack_q4_K(const uint8_t* w, size_t w_row, int64_t rows_valid, int64_t b0, i
         for (int g = 0; g < 8; ++g) {
           uint32_t v;
           std::memcpy(&v, src + 4 * g, 4);
-          q[(j * 8 + g) * kMR + r] = (v >> shift) & 0x0F0F0F0Fu;
+          v = (v >> shift) & 0x0F0F0F0Fu;
+          if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+            uint32_t h;
+            std::memcpy(&h, blk.qh + 4 * g, 4);
+            v |= ((h >> j) & 0x01010101u) << 4;
+          }
+          q[(j * 8 + g) * kMR + r] = v;
         }
       }
     }
@@ -267,7 +277,16 @@ void gemm_run_q4_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t 
   const GemmShape shape{kNR, kKB, kTileBlock};
   gemm_blocks(shape, kBlockPanels, kKB * kPanelBlock, static_cast<const uint8_t*>(w), w_row, i0,
               i1, k / kQK_K, static_cast<const uint8_t*>(prepped), n, y, ldy,
-              static_cast<uint8_t*>(scratch), pack_q4_K, micro_q4_K);
+              static_cast<uint8_t*>(scratch), pack_k45<BlockQ4_K>, micro_q4_K);
+}
+
+// Q5_K: the Q4_K micro-kernel on 5-bit bytes (isum = sum_j sc_j (sum q x), the same mins term).
+void gemm_run_q5_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
+                   const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch) {
+  const GemmShape shape{kNR, kKB, kTileBlock};
+  gemm_blocks(shape, kBlockPanels, kKB * kPanelBlock, static_cast<const uint8_t*>(w), w_row, i0,
+              i1, k / kQK_K, static_cast<const uint8_t*>(prepped), n, y, ldy,
+              static_cast<uint8_t*>(scratch), pack_k45<BlockQ5_K>, micro_q4_K);
 }
 
 void gemm_run_q6_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,

@@ -41,6 +41,9 @@ void fill_avx2(KernelTable& t) {
   t.gemm[type_index(DType::kQ4_K)] = GemmEntry{avx2::gemm_prep_q8_K, avx2::gemm_prep_bytes_q8_K,
                                                avx2::gemm_run_q4_K, avx2::gemm_scratch_bytes_q4_K,
                                                avx2::kGemmRows, avx2::kGemmQ8_KCols};
+  t.gemm[type_index(DType::kQ5_K)] = GemmEntry{avx2::gemm_prep_q8_K, avx2::gemm_prep_bytes_q8_K,
+                                               avx2::gemm_run_q5_K, avx2::gemm_scratch_bytes_q4_K,
+                                               avx2::kGemmRows, avx2::kGemmQ8_KCols};
   t.gemm[type_index(DType::kQ6_K)] = GemmEntry{avx2::gemm_prep_q8_K, avx2::gemm_prep_bytes_q8_K,
                                                avx2::gemm_run_q6_K, avx2::gemm_scratch_bytes_q6_K,
                                                avx2::kGemmRows, avx2::kGemmQ8_KCols};
