@@ -37,6 +37,15 @@ inline void gemm_store(__m256 a0, __m256 a1, float* yc, __m256i m0, __m256i m1, 
   _mm256_maskstore_ps(yc + 8, m1, a1);
 }
 
+// Y rows c < n_valid, lanes 0..15 (+)= the float sums accf [nr][16] (integer micro-kernels).
+template <int kNr>
+inline void gemm_store_tile(const float (&accf)[kNr][kGemmPanelRows], float* y, int64_t ldy,
+                            int n_valid, __m256i m0, __m256i m1, bool add) {
+  for (int c = 0; c < n_valid; ++c) {
+    gemm_store(_mm256_load_ps(accf[c]), _mm256_load_ps(accf[c] + 8), y + c * ldy, m0, m1, add);
+  }
+}
+
 struct GemmShape {
   int nr;                  // activation rows per tile
   int64_t slice_units;     // k units per packed panel slice

@@ -175,14 +175,6 @@ inline void pair_sums(const uint8_t* pairs, const int32_t* xpairs, __m256i acc[8
   }
 }
 
-// Y rows c < n_valid, lanes 0..15 (+)= the float sums accf [kNR][kMR].
-inline void store_tile(const float (&accf)[kNR][kMR], float* y, int64_t ldy, int n_valid, __m256i m0,
-                       __m256i m1, bool add) {
-  for (int c = 0; c < n_valid; ++c) {
-    gemm_store(_mm256_load_ps(accf[c]), _mm256_load_ps(accf[c] + 8), y + c * ldy, m0, m1, add);
-  }
-}
-
 void micro_q4_K(const uint8_t* panel, const uint8_t* tile, int64_t nbk, float* y, int64_t ldy,
                 int n_valid, __m256i m0, __m256i m1, bool add) {
   alignas(32) float accf[kNR][kMR] = {};  // float sums over the super-blocks
@@ -207,7 +199,7 @@ void micro_q4_K(const uint8_t* panel, const uint8_t* tile, int64_t nbk, float* y
       }
     }
   }
-  store_tile(accf, y, ldy, n_valid, m0, m1, add);
+  gemm_store_tile(accf, y, ldy, n_valid, m0, m1, add);
 }
 
 void micro_q6_K(const uint8_t* panel, const uint8_t* tile, int64_t nbk, float* y, int64_t ldy,
@@ -232,7 +224,7 @@ void micro_q6_K(const uint8_t* panel, const uint8_t* tile, int64_t nbk, float* y
       }
     }
   }
-  store_tile(accf, y, ldy, n_valid, m0, m1, add);
+  gemm_store_tile(accf, y, ldy, n_valid, m0, m1, add);
 }
 
 }  // namespace
@@ -272,29 +264,30 @@ size_t gemm_prep_bytes_q8_K(int64_t n, int64_t k) {
 size_t gemm_scratch_bytes_q4_K(int64_t, int64_t) { return kBlockPanels * kKB * kPanelBlock; }
 size_t gemm_scratch_bytes_q6_K(int64_t, int64_t) { return kBlockPanels * kKB * kP6Block; }
 
+namespace {
+template <typename Pack, typename Micro>
+void run_k(size_t panel_block, Pack pack, Micro micro, const void* w, size_t w_row, int64_t i0,
+           int64_t i1, int64_t k, const void* prepped, int64_t n, float* y, int64_t ldy,
+           void* scratch) {
+  const GemmShape shape{kNR, kKB, kTileBlock};
+  gemm_blocks(shape, kBlockPanels, kKB * panel_block, static_cast<const uint8_t*>(w), w_row, i0,
+              i1, k / kQK_K, static_cast<const uint8_t*>(prepped), n, y, ldy,
+              static_cast<uint8_t*>(scratch), pack, micro);
+}
+}  // namespace
+
 void gemm_run_q4_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
                    const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch) {
-  const GemmShape shape{kNR, kKB, kTileBlock};
-  gemm_blocks(shape, kBlockPanels, kKB * kPanelBlock, static_cast<const uint8_t*>(w), w_row, i0,
-              i1, k / kQK_K, static_cast<const uint8_t*>(prepped), n, y, ldy,
-              static_cast<uint8_t*>(scratch), pack_k45<BlockQ4_K>, micro_q4_K);
+  run_k(kPanelBlock, pack_k45<BlockQ4_K>, micro_q4_K, w, w_row, i0, i1, k, prepped, n, y, ldy, scratch);
 }
-
 // Q5_K: the Q4_K micro-kernel on 5-bit bytes (isum = sum_j sc_j (sum q x), the same mins term).
 void gemm_run_q5_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
                    const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch) {
-  const GemmShape shape{kNR, kKB, kTileBlock};
-  gemm_blocks(shape, kBlockPanels, kKB * kPanelBlock, static_cast<const uint8_t*>(w), w_row, i0,
-              i1, k / kQK_K, static_cast<const uint8_t*>(prepped), n, y, ldy,
-              static_cast<uint8_t*>(scratch), pack_k45<BlockQ5_K>, micro_q4_K);
+  run_k(kPanelBlock, pack_k45<BlockQ5_K>, micro_q4_K, w, w_row, i0, i1, k, prepped, n, y, ldy, scratch);
 }
-
 void gemm_run_q6_K(const void* w, size_t w_row, int64_t i0, int64_t i1, int64_t k,
                    const void* prepped, int64_t n, float* y, int64_t ldy, void* scratch) {
-  const GemmShape shape{kNR, kKB, kTileBlock};
-  gemm_blocks(shape, kBlockPanels, kKB * kP6Block, static_cast<const uint8_t*>(w), w_row, i0,
-              i1, k / kQK_K, static_cast<const uint8_t*>(prepped), n, y, ldy,
-              static_cast<uint8_t*>(scratch), pack_q6_K, micro_q6_K);
+  run_k(kP6Block, pack_q6_K, micro_q6_K, w, w_row, i0, i1, k, prepped, n, y, ldy, scratch);
 }
 
 }  // namespace quorum::kernels::avx2

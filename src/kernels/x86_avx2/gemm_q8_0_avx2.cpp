@@ -87,9 +87,7 @@ void micro_kernel(const uint8_t* panel, const uint8_t* tile, int64_t nbk, float*
       }
     }
   }
-  for (int c = 0; c < n_valid; ++c) {
-    gemm_store(_mm256_load_ps(accf[c]), _mm256_load_ps(accf[c] + 8), y + c * ldy, m0, m1, add);
-  }
+  gemm_store_tile(accf, y, ldy, n_valid, m0, m1, add);
 }
 
 }  // namespace
