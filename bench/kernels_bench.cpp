@@ -147,6 +147,11 @@ void prompt_shapes_1t(benchmark::internal::Benchmark* b) {
 using quorum::kernels::MatmulPath;
 BENCHMARK_CAPTURE(BM_Matmul, q4_K, DType::kQ4_K, MatmulPath::kAuto)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q6_K, DType::kQ6_K, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q5_K, DType::kQ5_K, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q3_K, DType::kQ3_K, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q2_K, DType::kQ2_K, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q4_0, DType::kQ4_0, MatmulPath::kAuto)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Matmul, q5_0, DType::kQ5_0, MatmulPath::kAuto)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q8_0, DType::kQ8_0, MatmulPath::kAuto)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, f16, DType::kF16, MatmulPath::kAuto)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Matmul, q4_K_pp, DType::kQ4_K, MatmulPath::kAuto)->Apply(prompt_shapes);

@@ -158,6 +158,41 @@ TEST(SimdVsRef, EveryDot4MatchesTheReferenceOverSweptSizes) {
   }
 }
 
+// On AVX2 the four-row dots are the one-row dot's loop run for four activation rows (one
+// template), so matmul's columns agree bit for bit whether they fall in a group of four or in the
+// remainder.
+TEST(SimdVsRef, Avx2Dot4GivesTheOneRowDotsBits) {
+  const std::vector<Isa> isas = available_isas();
+  if (std::find(isas.begin(), isas.end(), Isa::kAvx2) == isas.end()) {
+    GTEST_SKIP() << "this CPU has no AVX2";
+  }
+  const KernelTable table = table_for(Isa::kAvx2);
+  const KernelTable ref = reference_table();
+  int tested = 0;
+  for (DType t : kQuantWeightTypes) {
+    const Dot4Fn dot4 = table.dot4[type_index(t)];
+    if (!dot4) continue;
+    ++tested;
+    const QuantizeFn quant = ref.quantize[type_index(vec_dot_type(t))];
+    for (int64_t k : swept_sizes(t)) {
+      const size_t stride = activation_row_size(t, k) + 6;
+      const std::vector<uint8_t> w = random_blocks(t, k, 900 + static_cast<uint32_t>(k));
+      std::vector<uint8_t> a(4 * stride);
+      for (int c = 0; c < 4; ++c) {
+        const std::vector<float> x = random_floats(k, 70 + static_cast<uint32_t>(k + c), 2.0f);
+        quant(x.data(), a.data() + c * stride, k);
+      }
+      float got[4];
+      dot4(w.data(), a.data(), stride, k, got);
+      for (int c = 0; c < 4; ++c) {
+        EXPECT_EQ(got[c], table.dot[type_index(t)](w.data(), a.data() + c * stride, k))
+            << dtype_name(t) << " k " << k << " column " << c;
+      }
+    }
+  }
+  EXPECT_GE(tested, 7);  // Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K
+}
+
 // The 32-weight block types at the ends of their integer ranges: every code at its largest or
 // smallest value (all quant bits set / clear) against activations of +-127 in every position, for
 // every block count up to 9 (odd counts end in a lone block). The integer sums are exact in every

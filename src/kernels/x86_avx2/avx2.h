@@ -30,8 +30,16 @@ float dot_q4_1_q8_1(const void* w, const void* x, int64_t k);
 float dot_q5_0_q8_0(const void* w, const void* x, int64_t k);
 float dot_q5_1_q8_1(const void* w, const void* x, int64_t k);
 float dot_iq4_nl_q8_0(const void* w, const void* x, int64_t k);
+// Four activation rows (Dot4Fn); the same bits as the one-row dots.
+void dot4_q4_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q4_1_q8_1(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q5_0_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q5_1_q8_1(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_iq4_nl_q8_0(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 float dot_q2_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q3_K_q8_K(const void* w, const void* x, int64_t k);
+void dot4_q2_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
+void dot4_q3_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out);
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q5_K_q8_K(const void* w, const void* x, int64_t k);
 float dot_q6_K_q8_K(const void* w, const void* x, int64_t k);

@@ -20,24 +20,6 @@ inline __m256i dot_s8(__m256i x, __m256i y) {
   const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
   return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
-// 8 int32 partial sums of unsigned u[32] (< 128) * signed y[32].
-inline __m256i dot_u8(__m256i u, __m256i y) {
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1));
-}
-// Same, times int16 scales per 16-element half: s_lo for elements 0..15, s_hi for 16..31.
-inline __m256i dot_u8_scaled(__m256i u, __m256i y, int s_lo, int s_hi) {
-  const __m256i sc = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s_hi)),
-                                      _mm_set1_epi16(static_cast<int16_t>(s_lo)));
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), sc);
-}
-
-// 16 nibbles -> 32 bytes: low nibbles then high nibbles (elements j and j + 16).
-inline __m256i nibbles32(const uint8_t* qs) {
-  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
-
 }  // namespace
 
 float dot_q8_0_q8_0(const void* w, const void* x, int64_t k) {
@@ -51,88 +33,94 @@ float dot_q8_0_q8_0(const void* w, const void* x, int64_t k) {
   return hsum(acc);
 }
 
-float dot_q4_0_q8_0(const void* w, const void* x, int64_t k) {
-  const BlockQ4_0* a = static_cast<const BlockQ4_0*>(w);  // (k / 32)
-  const BlockQ8_0* b = static_cast<const BlockQ8_0*>(x);  // (k / 32)
+// Q4_K / Q5_K scales and mins: the 12 packed bytes as 16 int16, 8 six-bit scales in the low
+// 128-bit lane and the 8 six-bit mins in the high one (the scalar k4 unpacking on 32-bit words).
+inline __m256i k4_scales_mins(const uint8_t* s) {
+  uint32_t u[3];
+  std::memcpy(u, s, 12);
+  const uint32_t sc_lo = u[0] & 0x3F3F3F3Fu, mn_lo = u[1] & 0x3F3F3F3Fu;
+  const uint32_t sc_hi = (u[2] & 0x0F0F0F0Fu) | ((u[0] >> 2) & 0x30303030u);
+  const uint32_t mn_hi = ((u[2] >> 4) & 0x0F0F0F0Fu) | ((u[1] >> 2) & 0x30303030u);
+  return _mm256_cvtepu8_epi16(_mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi),
+                                             static_cast<int>(mn_lo), static_cast<int>(mn_hi)));
+}
+
+// Byte shuffles that broadcast int16 scale j of a 128-bit lane to all 8 of its int16 slots.
+inline __m256i k4_scale_shuffle(int j) {
+  return _mm256_set1_epi16(static_cast<int16_t>((2 * j) | ((2 * j + 1) << 8)));
+}
+
+// The -min part of one Q4_K/Q5_K x Q8_K super-block: 4 int32 sums of mins[j] * (bsums[2 j] +
+// bsums[2 j + 1]) (sum over them = sum_j min_j * sum of the 32 activations of sub-block j).
+inline __m128i k4_min_sums(__m256i scales_mins, const int16_t* bsums) {
+  const __m256i bs = load32(bsums);
+  const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+  return _mm_madd_epi16(_mm256_extracti128_si256(scales_mins, 1), pairs);
+}
+
+// Shared loop of Q4_K and Q5_K: unpack(i, j, lo, hi) gives the unsigned weights of sub-blocks
+// 2 j (lo) and 2 j + 1 (hi) of super-block i.
+template <class Block, class Unpack>
+inline float dot_k45(const Block* a, const BlockQ8_K* b, int64_t nb, Unpack unpack) {
   __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < k / 32; ++i) {
-    const __m256i q = _mm256_sub_epi8(nibbles32(a[i].qs), _mm256_set1_epi8(8));
-    const __m256i p = dot_s8(q, load32(b[i].qs));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * h2f(b[i].d)), _mm256_cvtepi32_ps(p), acc);
+  __m128 acc_m = _mm_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256i sm = k4_scales_mins(a[i].scales);
+    acc_m = _mm_fmadd_ps(_mm_set1_ps(-b[i].d * h2f(a[i].dmin)),
+                         _mm_cvtepi32_ps(k4_min_sums(sm, b[i].bsums)), acc_m);
+    const __m256i scales = _mm256_permute2x128_si256(sm, sm, 0x00);  // scales in both lanes
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      __m256i lo, hi;
+      unpack(i, j, lo, hi);
+      const __m256i s_lo = _mm256_shuffle_epi8(scales, k4_scale_shuffle(2 * j));
+      const __m256i s_hi = _mm256_shuffle_epi8(scales, k4_scale_shuffle(2 * j + 1));
+      const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(b[i].qs + 64 * j)), s_lo);
+      const __m256i p_hi =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(b[i].qs + 64 * j + 32)), s_hi);
+      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p_lo, p_hi));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return hsum(acc);
-}
-
-// Q4_K / Q5_K scales: 8 six-bit scales and 8 six-bit mins from the 12 packed bytes.
-inline void k4_scales(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 63;
-    mn[j] = s[j + 4] & 63;
-    sc[j + 4] = (s[j + 8] & 0xF) | ((s[j] >> 6) << 4);
-    mn[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
-  }
-}
-
-// sum_j bsums[j] * mins[j / 2] of one Q8_K block.
-inline int bsums_times_mins(const int16_t* bsums, const uint8_t* mn) {
-  const __m256i pairs = _mm256_madd_epi16(load32(bsums), _mm256_set1_epi16(1));  // 8 x int32
-  uint64_t m8;
-  std::memcpy(&m8, mn, 8);
-  const __m256i m = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(m8)));
-  return hsum_i32(_mm256_mullo_epi32(pairs, m));
+  __m128 m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+  m = _mm_add_ss(m, _mm_movehdup_ps(m));
+  return hsum(acc) + _mm_cvtss_f32(m);
 }
 
 float dot_q4_K_q8_K(const void* w, const void* x, int64_t k) {
   const BlockQ4_K* a = static_cast<const BlockQ4_K*>(w);  // (k / 256)
   const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
-  __m256 acc = _mm256_setzero_ps();
-  float summ = 0.0f;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
-  for (int64_t i = 0; i < k / 256; ++i) {
-    uint8_t sc[8], mn[8];
-    k4_scales(a[i].scales, sc, mn);
-    summ += h2f(a[i].dmin) * b[i].d * static_cast<float>(bsums_times_mins(b[i].bsums, mn));
-    __m256i sumi = _mm256_setzero_si256();
-    for (int j = 0; j < 4; ++j) {
-      const __m256i q = load32(a[i].qs + 32 * j);
-      const __m256i lo = _mm256_and_si256(q, m4);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-      sumi = _mm256_add_epi32(sumi, dot_u8_scaled(lo, load32(b[i].qs + 64 * j), sc[2 * j], sc[2 * j]));
-      sumi = _mm256_add_epi32(
-          sumi, dot_u8_scaled(hi, load32(b[i].qs + 64 * j + 32), sc[2 * j + 1], sc[2 * j + 1]));
-    }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), _mm256_cvtepi32_ps(sumi), acc);
-  }
-  return hsum(acc) - summ;
+  return dot_k45(a, b, k / 256, [&](int64_t i, int j, __m256i& lo, __m256i& hi) {
+    const __m256i q = load32(a[i].qs + 32 * j);
+    lo = _mm256_and_si256(q, m4);
+    hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+  });
 }
 
 float dot_q5_K_q8_K(const void* w, const void* x, int64_t k) {
   const BlockQ5_K* a = static_cast<const BlockQ5_K*>(w);  // (k / 256)
   const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
-  __m256 acc = _mm256_setzero_ps();
-  float summ = 0.0f;
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  const __m256i one = _mm256_set1_epi8(1);
-  for (int64_t i = 0; i < k / 256; ++i) {
-    uint8_t sc[8], mn[8];
-    k4_scales(a[i].scales, sc, mn);
-    summ += h2f(a[i].dmin) * b[i].d * static_cast<float>(bsums_times_mins(b[i].bsums, mn));
-    const __m256i qh = load32(a[i].qh);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int j = 0; j < 4; ++j) {
-      const __m256i q = load32(a[i].qs + 32 * j);
-      const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
-      const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one);
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(h0, 4));
-      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
-                                         _mm256_slli_epi16(h1, 4));
-      sumi = _mm256_add_epi32(sumi, dot_u8_scaled(lo, load32(b[i].qs + 64 * j), sc[2 * j], sc[2 * j]));
-      sumi = _mm256_add_epi32(
-          sumi, dot_u8_scaled(hi, load32(b[i].qs + 64 * j + 32), sc[2 * j + 1], sc[2 * j + 1]));
-    }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), _mm256_cvtepi32_ps(sumi), acc);
-  }
-  return hsum(acc) - summ;
+  const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  return dot_k45(a, b, k / 256, [&](int64_t i, int j, __m256i& lo, __m256i& hi) {
+    const __m256i q = load32(a[i].qs + 32 * j), qh = load32(a[i].qh);
+    const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one);
+    const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one);
+    lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(h0, 4));
+    hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), _mm256_slli_epi16(h1, 4));
+  });
+}
+
+// 16 int16 scales (sc16: 0..7 in the low lane, 8..15 in the high one) -> for half h (scales
+// 8 h .. 8 h + 7) and quarter qd: scale 8 h + 2 qd in the low lane, 8 h + 2 qd + 1 in the high
+// one, each in all 8 int16 slots (elements 0..15 and 16..31 of a 32-weight run).
+inline __m256i half_scales(__m256i sc16, int h) {
+  return h == 0 ? _mm256_permute2x128_si256(sc16, sc16, 0x00)
+                : _mm256_permute2x128_si256(sc16, sc16, 0x11);
+}
+inline __m256i pair_scale_shuffle(int qd) {
+  return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>((4 * qd + 2) | ((4 * qd + 3) << 8))),
+                          _mm_set1_epi16(static_cast<int16_t>((4 * qd) | ((4 * qd + 1) << 8))));
 }
 
 float dot_q6_K_q8_K(const void* w, const void* x, int64_t k) {
@@ -141,11 +129,11 @@ float dot_q6_K_q8_K(const void* w, const void* x, int64_t k) {
   __m256 acc = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < k / 256; ++i) {
-    const int8_t* sc = a[i].scales;
-    // The -32 offset: -32 * sum_g sc[g] * bsums[g].
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
-    const int offset = 32 * hsum_i32(_mm256_madd_epi16(sc16, load32(b[i].bsums)));
-    __m256i sumi = _mm256_setzero_si256();
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].scales)));
+    // The -32 offset: 32 * sc[g] * bsums[g], as 8 int32 lanes.
+    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                    _mm256_slli_epi32(_mm256_madd_epi16(sc16, load32(b[i].bsums)), 5));
     for (int half = 0; half < 2; ++half) {
       const uint8_t* ql = a[i].ql + 64 * half;
       const __m256i qh = load32(a[i].qh + 32 * half);
@@ -158,86 +146,129 @@ float dot_q6_K_q8_K(const void* w, const void* x, int64_t k) {
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4)),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4))};
+      const __m256i hs = half_scales(sc16, half);
       for (int qd = 0; qd < 4; ++qd) {
-        const int g = 8 * half + 2 * qd;
-        sumi = _mm256_add_epi32(
-            sumi, dot_u8_scaled(u[qd], load32(b[i].qs + 128 * half + 32 * qd), sc[g], sc[g + 1]));
+        const __m256i s = _mm256_shuffle_epi8(hs, pair_scale_shuffle(qd));
+        const __m256i p = _mm256_maddubs_epi16(u[qd], load32(b[i].qs + 128 * half + 32 * qd));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, s));
       }
     }
-    const int isum = hsum_i32(sumi) - offset;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d),
-                          _mm256_set1_ps(static_cast<float>(isum)), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return _mm_cvtss_f32(_mm256_castps256_ps128(acc));
+  return hsum(acc);
 }
 
-// Q3_K's 16 signed scales (stored +32) from 12 packed bytes.
-inline void q3_scales(const uint8_t* s, int* out) {
-  for (int j = 0; j < 16; ++j) {
-    const int lo = j < 8 ? (s[j] & 15) : (s[j - 8] >> 4);
-    const int hi = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
-    out[j] = (lo | (hi << 4)) - 32;
-  }
+// Q3_K's 16 signed scales (stored +32) from 12 packed bytes, as 16 int16 (0..7 in the low
+// lane): scale j = (low nibble of byte j % 8, high nibble for j >= 8) | (2 bits of byte
+// 8 + j % 4 at 2 (j / 4)) << 4, done on 32-bit words.
+inline __m256i q3_scales16(const uint8_t* s) {
+  uint32_t u[3];
+  std::memcpy(u, s, 12);
+  const uint32_t m4 = 0x0F0F0F0Fu, m2 = 0x03030303u;
+  const __m128i packed = _mm_setr_epi32(static_cast<int>((u[0] & m4) | ((u[2] & m2) << 4)),
+                                        static_cast<int>((u[1] & m4) | (((u[2] >> 2) & m2) << 4)),
+                                        static_cast<int>(((u[0] >> 4) & m4) | (((u[2] >> 4) & m2) << 4)),
+                                        static_cast<int>(((u[1] >> 4) & m4) | (((u[2] >> 6) & m2) << 4)));
+  return _mm256_cvtepi8_epi16(_mm_sub_epi8(packed, _mm_set1_epi8(32)));
 }
 
-float dot_q3_K_q8_K(const void* w, const void* x, int64_t k) {
-  const BlockQ3_K* a = static_cast<const BlockQ3_K*>(w);  // (k / 256)
-  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
-  float sumf = 0.0f;
+// Q3_K and Q2_K against N activation rows (x + c * xs bytes, c < N): each weight block is
+// unpacked once for all N. The one-row dot is N = 1, so dot and dot4 give identical bits.
+template <int N>
+inline void dot_q3_K_rows(const BlockQ3_K* a, const uint8_t* x, size_t xs, int64_t nb, float* out) {
+  __m256 acc[N];
+  for (int c = 0; c < N; ++c) acc[c] = _mm256_setzero_ps();
   const __m256i m2 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
-  for (int64_t i = 0; i < k / 256; ++i) {
-    int sc[16];
-    q3_scales(a[i].scales, sc);
-    // q = lo + 4 * hbit - 4; the -4 goes through bsums.
-    int offset = 0;
-    for (int g = 0; g < 16; ++g) offset += sc[g] * b[i].bsums[g];
+  for (int64_t i = 0; i < nb; ++i) {
+    const BlockQ8_K* b[N];
+    for (int c = 0; c < N; ++c) b[c] = reinterpret_cast<const BlockQ8_K*>(x + c * xs) + i;
+    const __m256i sc16 = q3_scales16(a[i].scales);
+    // q = lo + 4 * hbit - 4; the -4 goes through bsums: 4 * sc[g] * bsums[g] in 8 int32 lanes.
+    __m256i sumi[N];
+    for (int c = 0; c < N; ++c) {
+      sumi[c] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                 _mm256_slli_epi32(_mm256_madd_epi16(sc16, load32(b[c]->bsums)), 2));
+    }
     const __m256i hm = load32(a[i].hmask);
-    __m256i sumi = _mm256_setzero_si256();
     for (int half = 0; half < 2; ++half) {
       const __m256i q = load32(a[i].qs + 32 * half);
+      const __m256i hs = half_scales(sc16, half);
       for (int qd = 0; qd < 4; ++qd) {
         const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q, 2 * qd), m2);
         const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * half + qd), one);
         const __m256i u = _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));
-        const int g = 8 * half + 2 * qd;
-        sumi = _mm256_add_epi32(
-            sumi, dot_u8_scaled(u, load32(b[i].qs + 128 * half + 32 * qd), sc[g], sc[g + 1]));
+        const __m256i s = _mm256_shuffle_epi8(hs, pair_scale_shuffle(qd));
+        for (int c = 0; c < N; ++c) {
+          const __m256i p = _mm256_maddubs_epi16(u, load32(b[c]->qs + 128 * half + 32 * qd));
+          sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p, s));
+        }
       }
     }
-    const int isum = hsum_i32(sumi) - 4 * offset;
-    sumf += h2f(a[i].d) * b[i].d * static_cast<float>(isum);
+    const float d = h2f(a[i].d);
+    for (int c = 0; c < N; ++c) {
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d * b[c]->d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+    }
   }
-  return sumf;
+  for (int c = 0; c < N; ++c) out[c] = hsum(acc[c]);
 }
 
-float dot_q2_K_q8_K(const void* w, const void* x, int64_t k) {
-  const BlockQ2_K* a = static_cast<const BlockQ2_K*>(w);  // (k / 256)
-  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
+template <int N>
+inline void dot_q2_K_rows(const BlockQ2_K* a, const uint8_t* x, size_t xs, int64_t nb, float* out) {
   // Float lanes as ggml's AVX2 kernel (lane j: weights 4 j .. 4 j + 3 of every 32, mins term
   // first): the min and scale terms nearly cancel in Q2_K, so the rounding order shows in logits.
-  __m256 acc = _mm256_setzero_ps();
+  __m256 acc[N];
+  for (int c = 0; c < N; ++c) acc[c] = _mm256_setzero_ps();
   const __m256i m2 = _mm256_set1_epi8(3);
-  for (int64_t i = 0; i < k / 256; ++i) {
-    const uint8_t* sc = a[i].scales;
-    const __m256i mins16 = _mm256_cvtepu8_epi16(
-        _mm_srli_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)),
-                                     _mm_set1_epi8(static_cast<char>(0xF0))), 4));
-    const float neg_dmin = -b[i].d * h2f(a[i].dmin);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(neg_dmin),
-                          _mm256_cvtepi32_ps(_mm256_madd_epi16(mins16, load32(b[i].bsums))), acc);
-    __m256i sumi = _mm256_setzero_si256();
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  for (int64_t i = 0; i < nb; ++i) {
+    const BlockQ8_K* b[N];
+    for (int c = 0; c < N; ++c) b[c] = reinterpret_cast<const BlockQ8_K*>(x + c * xs) + i;
+    const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].scales));
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc, 4), m4));
+    const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sc, m4));
+    const float dmin = h2f(a[i].dmin), d = h2f(a[i].d);
+    __m256i sumi[N];
+    for (int c = 0; c < N; ++c) {
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(-b[c]->d * dmin),
+                               _mm256_cvtepi32_ps(_mm256_madd_epi16(mins16, load32(b[c]->bsums))), acc[c]);
+      sumi[c] = _mm256_setzero_si256();
+    }
     for (int half = 0; half < 2; ++half) {
       const __m256i q = load32(a[i].qs + 32 * half);
+      const __m256i hs = half_scales(sc16, half);
       for (int qd = 0; qd < 4; ++qd) {
         const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * qd), m2);
-        const int g = 8 * half + 2 * qd;
-        sumi = _mm256_add_epi32(sumi, dot_u8_scaled(u, load32(b[i].qs + 128 * half + 32 * qd),
-                                                    sc[g] & 0xF, sc[g + 1] & 0xF));
+        const __m256i s = _mm256_shuffle_epi8(hs, pair_scale_shuffle(qd));
+        for (int c = 0; c < N; ++c) {
+          const __m256i p = _mm256_maddubs_epi16(u, load32(b[c]->qs + 128 * half + 32 * qd));
+          sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p, s));
+        }
       }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(b[i].d * h2f(a[i].d)), _mm256_cvtepi32_ps(sumi), acc);
+    for (int c = 0; c < N; ++c) {
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(b[c]->d * d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+    }
   }
-  return hsum(acc);
+  for (int c = 0; c < N; ++c) out[c] = hsum(acc[c]);
+}
+
+float dot_q3_K_q8_K(const void* w, const void* x, int64_t k) {
+  float out;
+  dot_q3_K_rows<1>(static_cast<const BlockQ3_K*>(w), static_cast<const uint8_t*>(x), 0, k / 256, &out);
+  return out;
+}
+void dot4_q3_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out) {
+  dot_q3_K_rows<4>(static_cast<const BlockQ3_K*>(w), static_cast<const uint8_t*>(x), x_stride,
+                   k / 256, out);
+}
+float dot_q2_K_q8_K(const void* w, const void* x, int64_t k) {
+  float out;
+  dot_q2_K_rows<1>(static_cast<const BlockQ2_K*>(w), static_cast<const uint8_t*>(x), 0, k / 256, &out);
+  return out;
+}
+void dot4_q2_K_q8_K(const void* w, const void* x, size_t x_stride, int64_t k, float* out) {
+  dot_q2_K_rows<4>(static_cast<const BlockQ2_K*>(w), static_cast<const uint8_t*>(x), x_stride,
+                   k / 256, out);
 }
 
 }  // namespace quorum::kernels::avx2

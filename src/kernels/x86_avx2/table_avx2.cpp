@@ -22,8 +22,15 @@ void fill_avx2(KernelTable& t) {
   t.dot[type_index(DType::kQ5_0)] = avx2::dot_q5_0_q8_0;
   t.dot[type_index(DType::kQ5_1)] = avx2::dot_q5_1_q8_1;
   t.dot[type_index(DType::kIQ4_NL)] = avx2::dot_iq4_nl_q8_0;
+  t.dot4[type_index(DType::kQ4_0)] = avx2::dot4_q4_0_q8_0;
+  t.dot4[type_index(DType::kQ4_1)] = avx2::dot4_q4_1_q8_1;
+  t.dot4[type_index(DType::kQ5_0)] = avx2::dot4_q5_0_q8_0;
+  t.dot4[type_index(DType::kQ5_1)] = avx2::dot4_q5_1_q8_1;
+  t.dot4[type_index(DType::kIQ4_NL)] = avx2::dot4_iq4_nl_q8_0;
   t.dot[type_index(DType::kQ2_K)] = avx2::dot_q2_K_q8_K;
   t.dot[type_index(DType::kQ3_K)] = avx2::dot_q3_K_q8_K;
+  t.dot4[type_index(DType::kQ2_K)] = avx2::dot4_q2_K_q8_K;
+  t.dot4[type_index(DType::kQ3_K)] = avx2::dot4_q3_K_q8_K;
   t.dot[type_index(DType::kQ4_K)] = avx2::dot_q4_K_q8_K;
   t.dot[type_index(DType::kQ5_K)] = avx2::dot_q5_K_q8_K;
   t.dot[type_index(DType::kQ6_K)] = avx2::dot_q6_K_q8_K;
