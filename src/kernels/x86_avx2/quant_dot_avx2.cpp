@@ -33,6 +33,38 @@ float dot_q8_0_q8_0(const void* w, const void* x, int64_t k) {
   return hsum(acc);
 }
 
+// Sub-block scales as 16 int16 (sc16: 0..7 in the low 128-bit lane, 8..15 in the high one).
+// half_scales(sc16, h): scales 8 h .. 8 h + 7 in both lanes; shuffling that with
+// scale_shuffle(lo, hi) broadcasts its int16 lo to all 8 slots of the low lane and hi to the
+// high lane (weights 0..15 and 16..31 of a 32-weight run).
+inline __m256i half_scales(__m256i sc16, int h) {
+  return h == 0 ? _mm256_permute2x128_si256(sc16, sc16, 0x00)
+                : _mm256_permute2x128_si256(sc16, sc16, 0x11);
+}
+inline __m256i scale_shuffle(int lo, int hi) {
+  return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>((2 * hi) | ((2 * hi + 1) << 8))),
+                          _mm_set1_epi16(static_cast<int16_t>((2 * lo) | ((2 * lo + 1) << 8))));
+}
+
+// The K types with 16 scales of 16 weights (Q2_K, Q3_K, Q6_K): sumi[c] += the 8 runs of 32
+// unsigned weights u(half, qd) (run 4 half + qd, weights 128 half + 32 qd ..) times the 32
+// activations of row c, each half of a run times its scale, in 8 int32 lanes.
+template <int N, class Unpack>
+inline void add_scaled_runs16(__m256i sc16, const BlockQ8_K* const (&b)[N], Unpack u_of,
+                              __m256i (&sumi)[N]) {
+  for (int half = 0; half < 2; ++half) {
+    const __m256i hs = half_scales(sc16, half);
+    for (int qd = 0; qd < 4; ++qd) {
+      const __m256i u = u_of(half, qd);
+      const __m256i s = _mm256_shuffle_epi8(hs, scale_shuffle(2 * qd, 2 * qd + 1));
+      for (int c = 0; c < N; ++c) {
+        const __m256i p = _mm256_maddubs_epi16(u, load32(b[c]->qs + 128 * half + 32 * qd));
+        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p, s));
+      }
+    }
+  }
+}
+
 // Q4_K / Q5_K scales and mins: the 12 packed bytes as 16 int16, 8 six-bit scales in the low
 // 128-bit lane and the 8 six-bit mins in the high one (the scalar k4 unpacking on 32-bit words).
 inline __m256i k4_scales_mins(const uint8_t* s) {
@@ -43,11 +75,6 @@ inline __m256i k4_scales_mins(const uint8_t* s) {
   const uint32_t mn_hi = ((u[2] >> 4) & 0x0F0F0F0Fu) | ((u[1] >> 2) & 0x30303030u);
   return _mm256_cvtepu8_epi16(_mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi),
                                              static_cast<int>(mn_lo), static_cast<int>(mn_hi)));
-}
-
-// Byte shuffles that broadcast int16 scale j of a 128-bit lane to all 8 of its int16 slots.
-inline __m256i k4_scale_shuffle(int j) {
-  return _mm256_set1_epi16(static_cast<int16_t>((2 * j) | ((2 * j + 1) << 8)));
 }
 
 // The -min part of one Q4_K/Q5_K x Q8_K super-block: 4 int32 sums of mins[j] * (bsums[2 j] +
@@ -68,13 +95,13 @@ inline float dot_k45(const Block* a, const BlockQ8_K* b, int64_t nb, Unpack unpa
     const __m256i sm = k4_scales_mins(a[i].scales);
     acc_m = _mm_fmadd_ps(_mm_set1_ps(-b[i].d * h2f(a[i].dmin)),
                          _mm_cvtepi32_ps(k4_min_sums(sm, b[i].bsums)), acc_m);
-    const __m256i scales = _mm256_permute2x128_si256(sm, sm, 0x00);  // scales in both lanes
+    const __m256i scales = half_scales(sm, 0);  // the 8 scales in both lanes
     __m256i sumi = _mm256_setzero_si256();
     for (int j = 0; j < 4; ++j) {
       __m256i lo, hi;
       unpack(i, j, lo, hi);
-      const __m256i s_lo = _mm256_shuffle_epi8(scales, k4_scale_shuffle(2 * j));
-      const __m256i s_hi = _mm256_shuffle_epi8(scales, k4_scale_shuffle(2 * j + 1));
+      const __m256i s_lo = _mm256_shuffle_epi8(scales, scale_shuffle(2 * j, 2 * j));
+      const __m256i s_hi = _mm256_shuffle_epi8(scales, scale_shuffle(2 * j + 1, 2 * j + 1));
       const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(b[i].qs + 64 * j)), s_lo);
       const __m256i p_hi =
           _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(b[i].qs + 64 * j + 32)), s_hi);
@@ -111,18 +138,6 @@ float dot_q5_K_q8_K(const void* w, const void* x, int64_t k) {
   });
 }
 
-// 16 int16 scales (sc16: 0..7 in the low lane, 8..15 in the high one) -> for half h (scales
-// 8 h .. 8 h + 7) and quarter qd: scale 8 h + 2 qd in the low lane, 8 h + 2 qd + 1 in the high
-// one, each in all 8 int16 slots (elements 0..15 and 16..31 of a 32-weight run).
-inline __m256i half_scales(__m256i sc16, int h) {
-  return h == 0 ? _mm256_permute2x128_si256(sc16, sc16, 0x00)
-                : _mm256_permute2x128_si256(sc16, sc16, 0x11);
-}
-inline __m256i pair_scale_shuffle(int qd) {
-  return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>((4 * qd + 2) | ((4 * qd + 3) << 8))),
-                          _mm_set1_epi16(static_cast<int16_t>((4 * qd) | ((4 * qd + 1) << 8))));
-}
-
 float dot_q6_K_q8_K(const void* w, const void* x, int64_t k) {
   const BlockQ6_K* a = static_cast<const BlockQ6_K*>(w);  // (k / 256)
   const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);  // (k / 256)
@@ -132,28 +147,18 @@ float dot_q6_K_q8_K(const void* w, const void* x, int64_t k) {
     const __m256i sc16 =
         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].scales)));
     // The -32 offset: 32 * sc[g] * bsums[g], as 8 int32 lanes.
-    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                    _mm256_slli_epi32(_mm256_madd_epi16(sc16, load32(b[i].bsums)), 5));
-    for (int half = 0; half < 2; ++half) {
-      const uint8_t* ql = a[i].ql + 64 * half;
+    __m256i sumi[1] = {_mm256_sub_epi32(
+        _mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, load32(b[i].bsums)), 5))};
+    const BlockQ8_K* const rows[1] = {b + i};
+    // Run qd of a half: nibbles of ql bytes 32 (qd % 2) .., low for qd < 2, high after, with
+    // bits 2 qd, 2 qd + 1 of the half's qh bytes on top.
+    add_scaled_runs16(sc16, rows, [&](int half, int qd) {
+      const __m256i l = load32(a[i].ql + 64 * half + 32 * (qd & 1));
       const __m256i qh = load32(a[i].qh + 32 * half);
-      const __m256i l0 = load32(ql), l1 = load32(ql + 32);
-      const __m256i u[4] = {
-          _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4)),
-          _mm256_or_si256(_mm256_and_si256(l1, m4),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4))};
-      const __m256i hs = half_scales(sc16, half);
-      for (int qd = 0; qd < 4; ++qd) {
-        const __m256i s = _mm256_shuffle_epi8(hs, pair_scale_shuffle(qd));
-        const __m256i p = _mm256_maddubs_epi16(u[qd], load32(b[i].qs + 128 * half + 32 * qd));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, s));
-      }
-    }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), _mm256_cvtepi32_ps(sumi), acc);
+      return _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l, 4 * (qd >> 1)), m4),
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * qd), m2), 4));
+    }, sumi);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), _mm256_cvtepi32_ps(sumi[0]), acc);
   }
   return hsum(acc);
 }
@@ -190,20 +195,11 @@ inline void dot_q3_K_rows(const BlockQ3_K* a, const uint8_t* x, size_t xs, int64
                                  _mm256_slli_epi32(_mm256_madd_epi16(sc16, load32(b[c]->bsums)), 2));
     }
     const __m256i hm = load32(a[i].hmask);
-    for (int half = 0; half < 2; ++half) {
-      const __m256i q = load32(a[i].qs + 32 * half);
-      const __m256i hs = half_scales(sc16, half);
-      for (int qd = 0; qd < 4; ++qd) {
-        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q, 2 * qd), m2);
-        const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * half + qd), one);
-        const __m256i u = _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));
-        const __m256i s = _mm256_shuffle_epi8(hs, pair_scale_shuffle(qd));
-        for (int c = 0; c < N; ++c) {
-          const __m256i p = _mm256_maddubs_epi16(u, load32(b[c]->qs + 128 * half + 32 * qd));
-          sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p, s));
-        }
-      }
-    }
+    add_scaled_runs16(sc16, b, [&](int half, int qd) {
+      const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(load32(a[i].qs + 32 * half), 2 * qd), m2);
+      const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * half + qd), one);
+      return _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));
+    }, sumi);
     const float d = h2f(a[i].d);
     for (int c = 0; c < N; ++c) {
       acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d * b[c]->d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
@@ -233,18 +229,9 @@ inline void dot_q2_K_rows(const BlockQ2_K* a, const uint8_t* x, size_t xs, int64
                                _mm256_cvtepi32_ps(_mm256_madd_epi16(mins16, load32(b[c]->bsums))), acc[c]);
       sumi[c] = _mm256_setzero_si256();
     }
-    for (int half = 0; half < 2; ++half) {
-      const __m256i q = load32(a[i].qs + 32 * half);
-      const __m256i hs = half_scales(sc16, half);
-      for (int qd = 0; qd < 4; ++qd) {
-        const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * qd), m2);
-        const __m256i s = _mm256_shuffle_epi8(hs, pair_scale_shuffle(qd));
-        for (int c = 0; c < N; ++c) {
-          const __m256i p = _mm256_maddubs_epi16(u, load32(b[c]->qs + 128 * half + 32 * qd));
-          sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p, s));
-        }
-      }
-    }
+    add_scaled_runs16(sc16, b, [&](int half, int qd) {
+      return _mm256_and_si256(_mm256_srli_epi16(load32(a[i].qs + 32 * half), 2 * qd), m2);
+    }, sumi);
     for (int c = 0; c < N; ++c) {
       acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(b[c]->d * d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
     }
