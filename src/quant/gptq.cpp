@@ -242,8 +242,12 @@ Status gptq_quantize(const float* w, int64_t rows, int64_t k, const Hessian& h, 
   QUORUM_TRY(inverse_cholesky(hd, o.damp, p.u));
   hd.resize(0, 0);
 
-  // One slice of rows per thread (at least 16 rows each).
-  const int64_t n_slices = std::max<int64_t>(1, std::min<int64_t>(pool.size(), rows / 16));
+  // One slice of rows per thread (at least 16 rows each), and more slices when a slice's working
+  // set (quantize_rows: about 25 bytes per weight) would pass 256 MiB, e.g. a 128K-row
+  // embedding table (6.5 GB in two slices). Rows are independent: the result is the same.
+  const int64_t max_rows = std::max<int64_t>(16, (int64_t{256} << 20) / (25 * k));
+  const int64_t n_slices = std::max<int64_t>(
+      {int64_t{1}, std::min<int64_t>(pool.size(), rows / 16), (rows + max_rows - 1) / max_rows});
   pool.parallel_for(n_slices, 1, [&](int64_t s0, int64_t s1, int) {
     for (int64_t s = s0; s < s1; ++s) {
       quantize_rows(p, w, rows * s / n_slices, rows * (s + 1) / n_slices, dst);
