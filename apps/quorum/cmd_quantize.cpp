@@ -58,6 +58,10 @@ RunFn setup_quantize(CLI::App& sub) {
                  "GPTQ: fit layer 0's attn_q/k/v to the inputs of the quantized token_embd (one "
                  "more calibration pass)")
       ->default_val(o->gptq.embedding_compensation);
+  sub.add_option("--gptq-embedding-rounding", o->gptq.embedding_rounding,
+                 "GPTQ: round token_embd with GPTQ for the output error of layer 0's weights "
+                 "that read it (off: RTN, as llama-quantize)")
+      ->default_val(o->gptq.embedding_rounding);
   sub.add_option("--awq-grid", o->awq.grid, "AWQ: alpha grid points over [0, 1)")
       ->capture_default_str()->check(CLI::Range(1, 1000));
   sub.add_flag("--awq-no-clip", o->awq_no_clip, "AWQ: no per-group range shrink search");
@@ -65,6 +69,10 @@ RunFn setup_quantize(CLI::App& sub) {
                "AWQ: quantize the scaled weights without activation importance (E[x^2]/s^2)");
   sub.add_flag("--awq-scale-qk", o->awq.scale_scores,
                "AWQ: also search scales for the attn_q/k/v group (off: s = 1 there)");
+  sub.add_option("--awq-embedding-rounding", o->awq.embedding_rounding,
+                 "AWQ: round token_embd as GPTQ does (for layer 0's weights that read it; no "
+                 "scale can protect a one-hot input); off: RTN")
+      ->default_val(o->awq.embedding_rounding);
   return [o]() -> int {
     if (o->list) {
       fmt::print("file types:\n");

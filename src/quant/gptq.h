@@ -51,6 +51,9 @@ struct GptqOptions {
   // fitted to the unquantized model's outputs from the inputs the quantized embedding table gives
   // (when the file quantizes token_embd; see GptqQuantizer::set_embedding_type).
   bool embedding_compensation = true;
+  // token_embd.weight is GPTQ-rounded too, with the Hessian of its readers in layer 0 (see
+  // embedding_hessian) instead of RTN; calibration-free.
+  bool embedding_rounding = true;
 };
 
 // Σ x xᵀ over calibration rows of one linear input (shared by the weights that multiply it).
@@ -65,6 +68,26 @@ struct Hessian {
 // Hessian that stays indefinite after raising the damping.
 Status gptq_quantize(const float* w, int64_t rows, int64_t k, const Hessian& h, DType type,
                      const GptqOptions& options, uint8_t* dst, ThreadPool& pool);
+
+// The Hessian GPTQ rounds token_embd.weight with. An error Δ in the embedding row of a token
+// reaches layer 0's attention input as g ⊙ Δ / rms(e) (g: attn_norm's gain; to first order, up
+// to the component along e itself), so the output error of attn_q/k/v is Δᵀ diag(g) WᵀW diag(g) Δ
+// / rms(e)², and likewise for ffn_gate/up after ffn_norm (whose input is the embedding plus the
+// attention output). The rows of diag(g) Wᵀ over those weights, accumulated like calibration
+// inputs, give H = Σ diag(g) WᵀW diag(g): each embedding row is quantized for the output error
+// of the weights that read it first (1/rms(e)² scales a row's error, not its rounding). From
+// the file's weights only. h.n == 0 when layer 0 has none of these weights; errors: a norm or
+// weight whose width does not match the table.
+Result<Hessian> embedding_hessian(const gguf::File& file, ThreadPool& pool);
+
+// token_embd.weight of `file` rounded to `type` by GPTQ with embedding_hessian (also used by
+// AWQ, which has no scale to fold into a one-hot input). nullptr when the table is not a float
+// 2-D tensor, the type has no grid, or layer 0 has no readers.
+// With tied embeddings the table is also the LM head; H still covers layer 0's readers only
+// (adding the head's input Hessian, trace-normalized, raised qt-qwen's Q4_0 KL to 2x RTN's;
+// docs/QUANT.md).
+Result<std::shared_ptr<const std::vector<uint8_t>>> gptq_embedding_table(
+    const gguf::File& file, DType type, const GptqOptions& options, ThreadPool& pool);
 
 // Accumulates Hessians of the linear inputs of selected layers (-1 = output.weight).
 class HessianCollector : public ActivationObserver {
@@ -89,7 +112,8 @@ class GptqQuantizer {
   GptqQuantizer(const gguf::File& file, CalibrationRun run, GptqOptions options,
                 ThreadPool& pool);
   // Whether `name` (to be stored as `type`) is quantized with GPTQ (a 2-D weight the forward
-  // pass multiplies, and a type with a grid); otherwise the caller uses RTN.
+  // pass multiplies, or token_embd with GptqOptions::embedding_rounding, and a type with a
+  // grid); otherwise the caller uses RTN.
   bool handles(const std::string& name, DType type) const;
   // GPTQ of tensor `name`: w [rows, k] F32 -> dst. False (dst untouched) when the calibration
   // pass never saw the weight's input; the caller then uses RTN.
@@ -99,7 +123,7 @@ class GptqQuantizer {
   // Enables the sequential variant (GptqOptions::sequential): `run` makes a calibration pass
   // with the already quantized weights in place of the model's.
   void set_sequential_run(CalibrationRunWith run) { run_with_ = std::move(run); }
-  // The type the file stores token_embd.weight in (RTN, no importance). With a CalibrationRunWith
+  // The type the file stores token_embd.weight in (see embedding_table). With a CalibrationRunWith
   // and GptqOptions::embedding_compensation, the window of layer 0 makes a second pass with that
   // embedding table, and layer 0's attention weights W are replaced by the W' that minimizes
   // Σ_t |W x_t - W' x̃_t|² + λ|W' - W|² (x: unquantized input, x̃: with the quantized table)
@@ -112,6 +136,10 @@ class GptqQuantizer {
  private:
   Status load_window(int64_t layer);
   Status embedding_pass();
+  // token_embd as the file stores it in `type` (GPTQ with embedding_hessian, or RTN), computed
+  // once: the embedding pass (layer 0's window) and the tensor itself use the same bytes.
+  // nullptr if the table is not a float 2-D tensor.
+  Result<std::shared_ptr<const std::vector<uint8_t>>> embedding_table(DType type);
   bool sequential() const { return options_.sequential && static_cast<bool>(run_with_); }
 
   // Layer 0's attention input with the quantized embedding table: Σ x̃ x̃ᵀ and Σ x̃ xᵀ (x: the
@@ -134,6 +162,9 @@ class GptqQuantizer {
   std::optional<DType> embedding_type_;
   std::vector<float> layer0_x_;  // [n, k] layer 0's attention input in the unquantized pass
   std::unique_ptr<EmbeddingInput> embedding_input_;
+  std::shared_ptr<const std::vector<uint8_t>> embedding_table_;
+  DType embedding_table_type_ = DType::kF32;
+  bool embedding_written_ = false;  // token_embd's bytes went to the writer
 };
 
 // Layer of a weight the engine observes: N for "blk.N.*", -1 for "output.weight"; nullopt

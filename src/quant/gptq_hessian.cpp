@@ -39,6 +39,24 @@ bool is_layer0_attention(int64_t layer, const std::string& weight_name) {
   return layer == 0 && input_kind(short_name(weight_name)) == "attn_q";
 }
 
+// H += Σ x xᵀ over the n rows of x [n, k] row-major (= Xᵀ [k, n]), lower triangle only, in
+// column panels spread over the pool.
+void accumulate_rows(Hessian& h, const float* x, int64_t n, ThreadPool& pool) {
+  const int64_t k = h.k;
+  Eigen::Map<const MatF> xt(x, k, n);
+  Eigen::Map<MatF> hm(h.sum.data(), k, k);
+  constexpr int64_t kPanel = 64;
+  const int64_t n_panels = (k + kPanel - 1) / kPanel;
+  pool.run_on_all([&](int t, int n_threads) {
+    for (int64_t pnl = t; pnl < n_panels; pnl += n_threads) {
+      const int64_t j0 = pnl * kPanel, w = std::min(kPanel, k - j0);
+      hm.block(j0, j0, k - j0, w).noalias() +=
+          xt.middleRows(j0, k - j0) * xt.middleRows(j0, w).transpose();
+    }
+  });
+  h.n += n;
+}
+
 // Forwards every input to `inner` and keeps a copy of layer 0's attention input rows.
 class Layer0Recorder : public ActivationObserver {
  public:
@@ -126,20 +144,7 @@ void HessianCollector::on_linear_input(const LinearInput& in) {
   }
   Hessian& h = *slot;
   if (h.k != in.k) return;  // a shape change would be an engine bug; keep what we have
-  // H[:, panel] += Xᵀ X restricted to the lower triangle; x [n, k] row-major = Xᵀ [k, n].
-  const int64_t k = in.k;
-  Eigen::Map<const MatF> xt(in.x, k, in.n);
-  Eigen::Map<MatF> hm(h.sum.data(), k, k);
-  constexpr int64_t kPanel = 64;
-  const int64_t n_panels = (k + kPanel - 1) / kPanel;
-  pool_.run_on_all([&](int t, int n_threads) {
-    for (int64_t pnl = t; pnl < n_panels; pnl += n_threads) {
-      const int64_t j0 = pnl * kPanel, w = std::min(kPanel, k - j0);
-      hm.block(j0, j0, k - j0, w).noalias() +=
-          xt.middleRows(j0, k - j0) * xt.middleRows(j0, w).transpose();
-    }
-  });
-  h.n += in.n;
+  accumulate_rows(h, in.x, in.n, pool_);
 }
 
 bool HessianCollector::observes_output() const {
@@ -175,6 +180,10 @@ GptqQuantizer::GptqQuantizer(const gguf::File& file, CalibrationRun run, GptqOpt
 }
 
 bool GptqQuantizer::handles(const std::string& name, DType type) const {
+  if (name == "token_embd.weight") {
+    return options_.embedding_rounding && BlockGrid::find(type) != nullptr &&
+           quantize_fn(type) != nullptr;
+  }
   const auto layer = observed_layer(name);
   return layer && layer_bytes_.count(*layer) && BlockGrid::find(type) != nullptr &&
          quantize_fn(type) != nullptr;
@@ -208,27 +217,118 @@ Status GptqQuantizer::load_window(int64_t layer) {
   return embedding_pass();
 }
 
+Result<Hessian> embedding_hessian(const gguf::File& file, ThreadPool& pool) {
+  const gguf::TensorInfo* e = file.find_tensor("token_embd.weight");
+  if (e == nullptr || e->ne.size() != 2) {
+    return Error(ErrorCode::kInvalidArgument, "GPTQ: the model has no 2-D token_embd.weight");
+  }
+  Hessian h;
+  h.k = e->ne[0];
+  h.sum.assign(static_cast<size_t>(h.k * h.k), 0.0f);
+  constexpr int64_t kRowsPerStep = 256;
+  for (const auto& [norm_name, kind] : {std::pair{"blk.0.attn_norm.weight", "attn_q"},
+                                        std::pair{"blk.0.ffn_norm.weight", "ffn_gate"}}) {
+    const gguf::TensorInfo* norm = file.find_tensor(norm_name);
+    if (norm == nullptr) continue;
+    const TypeTraits& nt = traits(norm->type);
+    if (norm->n_elements() != h.k || nt.to_float == nullptr) {
+      return Error(ErrorCode::kInvalidArgument, "GPTQ: a norm does not fit the embedding width")
+          .where(std::string("tensor '") + norm_name + "'")
+          .expected(fmt::format("{} values of a float type", h.k))
+          .actual(fmt::format("{} {}", norm->shape_string(), nt.name));
+    }
+    std::vector<float> gain(static_cast<size_t>(h.k));
+    nt.to_float(norm->data, gain.data(), h.k);
+    for (const gguf::TensorInfo& t : file.tensors()) {
+      const auto layer = observed_layer(t.name);
+      if (!layer || *layer != 0 || t.ne.size() != 2 || input_kind(short_name(t.name)) != kind) {
+        continue;
+      }
+      const TypeTraits& tr = traits(t.type);
+      if (t.ne[0] != h.k || tr.to_float == nullptr) {
+        return Error(ErrorCode::kInvalidArgument, "GPTQ: a layer-0 weight does not read the embedding width")
+            .where("tensor '" + t.name + "'")
+            .expected(fmt::format("rows of {} values of a float type", h.k))
+            .actual(fmt::format("{} {}", t.shape_string(), tr.name));
+      }
+      // Rows of diag(g) Wᵀ, i.e. g ⊙ W[r, :], accumulated like calibration inputs.
+      const size_t in_row = row_size(t.type, h.k);
+      std::vector<float> rows(static_cast<size_t>(kRowsPerStep * h.k));
+      for (int64_t r0 = 0; r0 < t.ne[1]; r0 += kRowsPerStep) {
+        const int64_t n = std::min(kRowsPerStep, t.ne[1] - r0);
+        for (int64_t r = 0; r < n; ++r) {
+          float* row = rows.data() + r * h.k;
+          tr.to_float(t.data + (r0 + r) * in_row, row, h.k);
+          for (int64_t c = 0; c < h.k; ++c) row[c] *= gain[static_cast<size_t>(c)];
+        }
+        accumulate_rows(h, rows.data(), n, pool);
+      }
+    }
+  }
+  return h;  // h.n == 0: layer 0 has no such weights (the caller rounds the table with RTN)
+}
+
+Result<std::shared_ptr<const std::vector<uint8_t>>> gptq_embedding_table(
+    const gguf::File& file, DType type, const GptqOptions& options, ThreadPool& pool) {
+  using Table = std::shared_ptr<const std::vector<uint8_t>>;
+  const gguf::TensorInfo* t = file.find_tensor("token_embd.weight");
+  if (t == nullptr || t->ne.size() != 2 || BlockGrid::find(type) == nullptr ||
+      quantize_fn(type) == nullptr) {
+    return Table{};
+  }
+  const TypeTraits& src = traits(t->type);
+  if (src.to_float == nullptr || src.quantized) return Table{};
+  QUORUM_ASSIGN_OR_RETURN(const Hessian h, embedding_hessian(file, pool));
+  if (h.n == 0) return Table{};
+  const int64_t k = t->ne[0], rows = t->n_rows();
+  const size_t in_row = row_size(t->type, k);
+  std::vector<float> w(static_cast<size_t>(rows * k));  // [rows, k]
+  pool.parallel_for(rows, 64, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) src.to_float(t->data + r * in_row, w.data() + r * k, k);
+  });
+  auto table = std::make_shared<std::vector<uint8_t>>(row_size(type, k) * static_cast<size_t>(rows));
+  QUORUM_TRY(gptq_quantize(w.data(), rows, k, h, type, options, table->data(), pool));
+  return Table(std::move(table));
+}
+
+Result<std::shared_ptr<const std::vector<uint8_t>>> GptqQuantizer::embedding_table(DType type) {
+  if (embedding_table_ && embedding_table_type_ == type) return embedding_table_;
+  std::shared_ptr<const std::vector<uint8_t>> table;
+  if (options_.embedding_rounding) {
+    QUORUM_ASSIGN_OR_RETURN(table, gptq_embedding_table(file_, type, options_, pool_));
+  }
+  const gguf::TensorInfo* t = file_.find_tensor("token_embd.weight");
+  if (!table && t != nullptr && t->ne.size() == 2 && traits(t->type).to_float != nullptr &&
+      !traits(t->type).quantized && quantize_fn(type) != nullptr) {
+    // The type's RTN quantizer, row by row, no importance (what the writer stores otherwise).
+    const TypeTraits& src = traits(t->type);
+    const int64_t k = t->ne[0], rows = t->n_rows();
+    const size_t in_row = row_size(t->type, k), out_row = row_size(type, k);
+    auto rtn = std::make_shared<std::vector<uint8_t>>(out_row * static_cast<size_t>(rows));
+    const QuantizeFn qfn = quantize_fn(type);
+    pool_.parallel_for(rows, 64, [&](int64_t r0, int64_t r1, int) {
+      std::vector<float> buf(static_cast<size_t>(k));
+      for (int64_t r = r0; r < r1; ++r) {
+        src.to_float(t->data + r * in_row, buf.data(), k);
+        qfn(buf.data(), rtn->data() + r * out_row, 1, k, nullptr);
+      }
+    });
+    table = std::move(rtn);
+  }
+  embedding_table_ = table;
+  embedding_table_type_ = type;
+  return table;
+}
+
 Status GptqQuantizer::embedding_pass() {
   embedding_input_.reset();
-  const gguf::TensorInfo* t = file_.find_tensor("token_embd.weight");
   const Hessian* h = window_->find("blk.0.attn_q.weight");
   if (h == nullptr) h = window_->find("blk.0.attn_qkv.weight");
-  if (t == nullptr || t->ne.size() != 2 || h == nullptr || layer0_x_.empty()) return Status::ok();
-  const TypeTraits& src = traits(t->type);
-  if (src.to_float == nullptr || src.quantized) return Status::ok();
-  // The table as the file stores it: the type's RTN quantizer, row by row, no importance.
+  if (h == nullptr || layer0_x_.empty()) return Status::ok();
+  // The table as the file will store it.
   const DType type = *embedding_type_;
-  const int64_t k = t->ne[0], rows = t->n_rows();
-  const size_t in_row = row_size(t->type, k), out_row = row_size(type, k);
-  auto table = std::make_shared<std::vector<uint8_t>>(out_row * static_cast<size_t>(rows));
-  const QuantizeFn qfn = quantize_fn(type);
-  pool_.parallel_for(rows, 64, [&](int64_t r0, int64_t r1, int) {
-    std::vector<float> buf(static_cast<size_t>(k));
-    for (int64_t r = r0; r < r1; ++r) {
-      src.to_float(t->data + r * in_row, buf.data(), k);
-      qfn(buf.data(), table->data() + r * out_row, 1, k, nullptr);
-    }
-  });
+  QUORUM_ASSIGN_OR_RETURN(auto table, embedding_table(type));
+  if (!table) return Status::ok();
   EmbeddingObserver obs(layer0_x_, h->k);
   WeightReplacements replaced = sequential() ? done_ : WeightReplacements{};
   replaced["token_embd.weight"] = {type, table};
@@ -246,11 +346,22 @@ Status GptqQuantizer::embedding_pass() {
   e->qx.assign(obs.qx().data(), obs.qx().data() + obs.qx().size());
   embedding_input_ = std::move(e);
   layer0_x_ = {};
+  if (embedding_written_) embedding_table_.reset();
   return Status::ok();
 }
 
 Result<bool> GptqQuantizer::quantize(const std::string& name, const float* w, int64_t rows,
                                      int64_t k, DType type, uint8_t* dst) {
+  if (name == "token_embd.weight") {
+    if (!handles(name, type)) return false;
+    QUORUM_ASSIGN_OR_RETURN(auto table, embedding_table(type));
+    if (!table || table->size() != row_size(type, k) * static_cast<size_t>(rows)) return false;
+    std::copy(table->begin(), table->end(), dst);
+    embedding_written_ = true;
+    // Keep the table only while layer 0's embedding pass still needs it.
+    if (embedding_input_ || !options_.embedding_compensation || !run_with_) embedding_table_.reset();
+    return true;
+  }
   const auto layer = observed_layer(name);
   if (!layer || !handles(name, type)) return false;
   if (!window_ ||

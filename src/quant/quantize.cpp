@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -37,25 +38,29 @@ const std::vector<QuantMethod> kMethods = {
       {"error", "weighted", "K-quants: error the solver keeps, squared or weighted (ggml's weights)"}}},
     {"gptq",
      "GPTQ: column-by-column rounding to the GGUF block grid with Hessian-based error "
-     "compensation from calibration activations (lazy batches, damping, optional act-order)",
+     "compensation from calibration activations (lazy batches, damping, optional act-order); "
+     "token_embd rounded for the output error of layer 0's weights that read it",
      "Frantar et al. 2022, GPTQ, arXiv:2210.17323",
      {{"calib", "", "calibration text file (required)"},
       {"calib-tokens", "8192", "calibration tokens (chunks of 512)"},
       {"gptq-damp", "0.01", "damping: lambda = damp * mean(diag H)"},
       {"gptq-block", "128", "lazy-batch width in columns"},
-      {"act-order", "false", "quantize columns by decreasing Hessian diagonal"}}},
+      {"act-order", "false", "quantize columns by decreasing Hessian diagonal"},
+      {"gptq-embedding-rounding", "true", "token_embd by GPTQ for layer 0's readers (false: RTN)"}}},
     {"awq",
      "AWQ: per-input-channel scales s = mean|x|^alpha searched on calibration activations for "
      "each group of layers sharing an input (real GGUF quantizer in the loop), folded into the "
      "preceding norm / rows; optional clip search; the scaled weights are quantized with "
-     "activation importance E[x^2]/s^2 (like an imatrix); the attn_q/k/v group keeps s = 1",
+     "activation importance E[x^2]/s^2 (like an imatrix); the attn_q/k/v group keeps s = 1; "
+     "token_embd, which no scale protects, is rounded as GPTQ rounds it",
      "Lin et al. 2024, AWQ, arXiv:2306.00978",
      {{"calib", "", "calibration text file (required)"},
       {"calib-tokens", "8192", "calibration tokens (chunks of 512)"},
       {"awq-grid", "20", "alpha grid points over [0, 1)"},
       {"awq-clip", "true", "search a per-group range shrink (max |w| x r, r in [0.5, 1])"},
       {"awq-importance", "true", "quantizer weights E[x^2]/s^2 (--awq-no-importance)"},
-      {"awq-scale-qk", "false", "also scale the attn_q/k/v group"}}},
+      {"awq-scale-qk", "false", "also scale the attn_q/k/v group"},
+      {"awq-embedding-rounding", "true", "token_embd as GPTQ rounds it (false: RTN)"}}},
 };
 
 constexpr uint32_t kQuantizationVersion = 2;  // ggml's GGML_QNT_VERSION
@@ -304,10 +309,18 @@ Result<QuantizeReport> quantize_gguf(const std::string& in, const std::string& o
     const DType dst_type = p.type;
     rep.bytes_out += row_size(dst_type, n_per_row) * static_cast<size_t>(t.n_rows());
     QUORUM_TRY(w.add_tensor_lazy(t.name, dst_type, t.ne,
-        [&opt, &t, &rep, k, n = descs.size(), dst_type, qw, n_per_row, pool, gptq, ov,
+        [&opt, &f, &t, &rep, k, n = descs.size(), dst_type, qw, n_per_row, pool, gptq, ov,
          use_hqq = hqq && hqq_supports(dst_type), hqq_params](uint8_t* dst, size_t) {
           if (opt.on_tensor) opt.on_tensor(k, n, t.name, dst_type);
           const int64_t nrows = t.n_rows();
+          if (opt.method == "awq" && opt.awq.embedding_rounding && t.name == "token_embd.weight") {
+            QUORUM_ASSIGN_OR_RETURN(const auto table,
+                                    gptq_embedding_table(f, dst_type, GptqOptions{}, *pool));
+            if (table) {
+              std::copy(table->begin(), table->end(), dst);
+              return Status::ok();
+            }
+          }
           if (gptq && t.ne.size() == 2 && gptq->handles(t.name, dst_type)) {
             QUORUM_ASSIGN_OR_RETURN(const bool done, quantize_gptq(*gptq, t, dst_type, *pool, dst));
             rep.n_gptq += done ? 1 : 0;

@@ -167,6 +167,10 @@ Result<quant::QuantizeOptions> quantize_options(const StudyConfig& c, const Stud
       o.awq.grid = static_cast<int>(g);
     } else if (k == "awq-clip") {
       QUORUM_ASSIGN_OR_RETURN(o.awq.clip, param_bool(c, me, k, v));
+    } else if (k == "gptq-embedding-rounding") {
+      QUORUM_ASSIGN_OR_RETURN(o.gptq.embedding_rounding, param_bool(c, me, k, v));
+    } else if (k == "awq-embedding-rounding") {
+      QUORUM_ASSIGN_OR_RETURN(o.awq.embedding_rounding, param_bool(c, me, k, v));
     } else if (k != "calib" && k != "calib-tokens") {
       return Error(ErrorCode::kUnsupported,
                    fmt::format("the study cannot pass parameter '{}' to method '{}'", k, me.name))
@@ -191,7 +195,9 @@ Result<quant::QuantizeOptions> quantize_options(const StudyConfig& c, const Stud
     QUORUM_TRY(calibration_chunks(static_cast<int64_t>(tokens.size()), co).status());
     SessionOptions so;
     so.pool = pool;
-    o.calibrate = make_calibration_run(mc.base, std::move(tokens), co, so);
+    // As `quorum quantize` does: GPTQ's layer-0 embedding fit needs passes with replaced weights.
+    o.calibrate = make_calibration_run(mc.base, tokens, co, so);
+    o.calibrate_with = make_calibration_run_with(mc.base, std::move(tokens), co, so);
   }
   return o;
 }

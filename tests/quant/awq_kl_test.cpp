@@ -11,7 +11,7 @@
 // (AWQ − RTN, same tokens); QUORUM_AWQ_CHUNKS (default 100) and QUORUM_AWQ_MODELS (comma list)
 // and QUORUM_AWQ_TYPES narrow it; QUORUM_AWQ_VARIANTS=awq,noimp,noclip,qk chooses the AWQ variants
 // (default awq; ablations without importance weights, without clipping, with the attn_q/k/v group
-// scaled too);
+// scaled too, noemb: token_embd by RTN instead of AwqOptions::embedding_rounding);
 // QUORUM_AWQ_VERBOSE=1 prints every group's α and calibration / held-out errors.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -200,6 +200,8 @@ TEST(AwqStudy, TaskModelsAtFourAndThreeBits) {
         v.awq.only = a.substr(5);
       } else if (a.rfind("skip=", 0) == 0) {  // all but one kind of group, e.g. skip=attn_in
         v.awq.skip = a.substr(5);
+      } else if (a == "noemb") {  // token_embd by RTN: the linear layers' AWQ alone
+        v.awq.embedding_rounding = false;
       } else if (a == "perlinear") {  // the ffn_gate/up group scored by each linear's own error
         v.awq.block_objective = false;
       } else if (a != "awq") {
